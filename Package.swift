@@ -1,0 +1,104 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every target shares: the upcoming features the style guide asks for.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "fieldkit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fieldkit", targets: ["fieldkit"]),
+        .executable(name: "fieldkit-county", targets: ["fieldkit-county"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header, nothing else.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // The domain, pure: codecs, bundle, rules, event model. No files, no sockets.
+        .target(
+            name: "FieldKitCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // SQLite wrapper and the classroom station built on it.
+        .target(
+            name: "FieldKitStore",
+            dependencies: [
+                "CSQLite", "FieldKitCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The county office: keys, sites, classes, vouchers, trust bundles.
+        .target(
+            name: "CountyKit",
+            dependencies: [
+                "FieldKitCore", "FieldKitStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "fieldkit",
+            dependencies: [
+                "FieldKitCore", "FieldKitStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "fieldkit-county",
+            dependencies: [
+                "FieldKitCore", "FieldKitStore", "CountyKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmark driver used by Scripts/bench (never by the tests).
+        .executableTarget(
+            name: "fieldkit-bench",
+            dependencies: ["FieldKitCore", "FieldKitStore", "CountyKit"],
+            path: "Sources/fieldkit-bench",
+            swiftSettings: strict
+        ),
+
+        .testTarget(
+            name: "FieldKitCoreTests",
+            dependencies: ["FieldKitCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FieldKitStoreTests",
+            dependencies: ["FieldKitStore", "FieldKitCore", "CountyKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CountyKitTests",
+            dependencies: ["CountyKit", "FieldKitCore", "FieldKitStore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["FieldKitCore"],
+            swiftSettings: strict
+        ),
+    ]
+)
