@@ -54,10 +54,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // What both command-line tools share: error lines, exit codes, output.
+        .target(
+            name: "FieldKitCLI",
+            dependencies: [
+                "FieldKitCore", "FieldKitStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "fieldkit",
             dependencies: [
-                "FieldKitCore", "FieldKitStore",
+                "FieldKitCore", "FieldKitStore", "FieldKitCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit-county",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "CountyKit",
+                "FieldKitCore", "FieldKitStore", "CountyKit", "FieldKitCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -37,7 +37,7 @@ public enum EventFlag: String, Codable, Sendable, CaseIterable {
 ///
 /// The hash covers every stored field, so a change to any byte of an event breaks the chain
 /// at that event. See the EventLog article of this target's catalog for the exact encoding.
-public struct LogEvent: Sendable, Equatable {
+public struct SiteEvent: Sendable, Equatable {
     /// Gapless per device, from 1.
     public var seq: Int64
     /// Random UUID, lower-case.

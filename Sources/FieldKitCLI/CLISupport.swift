@@ -1,0 +1,79 @@
+import ArgumentParser
+import FieldKitCore
+import FieldKitStore
+import FoundationEssentials
+import Logging
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// An environment variable.
+public func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+/// Writes a line to standard output and flushes it (a reader on a pipe sees it at once).
+public func say(_ line: String) {
+    print(line)
+    fflush(stdout)
+}
+
+/// The program's name for messages.
+let programName = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "fieldkit") } ?? "fieldkit"
+
+/// Prints an error as one line on standard error and returns the exit code to throw.
+public func fail(_ error: any Error, status: ExitStatus = .failure) -> ExitCode {
+    let text = (error as? any CustomStringConvertible)?.description ?? "\(error)"
+    fputs("\(programName): error: \(text.split(separator: "\n").joined(separator: " "))\n", stderr)
+    return ExitCode(status.rawValue)
+}
+
+/// Runs a command body, turning every known error into one line and an exit code.
+public func guarded(_ body: () throws -> ExitStatus) throws {
+    let status: ExitStatus
+    do {
+        status = try body()
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as DecodingError {
+        throw fail(CLIMessage("unreadable input: \(describe(decodingError: error))"))
+    } catch {
+        throw fail(error)
+    }
+    if status != .ok { throw ExitCode(status.rawValue) }
+}
+
+/// A plain message as an error.
+public struct CLIMessage: Error, CustomStringConvertible {
+    /// The words.
+    public var description: String
+    /// Wraps words.
+    public init(_ description: String) { self.description = description }
+}
+
+/// JSON for `--json` output: sorted keys, no escaped slashes.
+public func jsonLine(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Writes bytes to a file (atomically) or to standard output when the path is `-` or nil.
+public func emit(_ bytes: [UInt8], to path: String?) throws {
+    if let path, path != "-" {
+        try Files.writeAtomically(bytes, to: path)
+    } else {
+        bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        fflush(stdout)
+    }
+}
+
+/// The logger for a process: standard error, warnings and above unless FIELDKIT_LOG names a level.
+public func makeLogger(label: String) -> Logger {
+    var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = environment("FIELDKIT_LOG").flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    return logger
+}

@@ -1,0 +1,141 @@
+import FieldKitCore
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Small, careful file operations: atomic replacement, fsync, private modes.
+public enum Files {
+    /// Reads a whole file.
+    /// - Throws: ``FileError`` naming the path.
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError.cannotRead(path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileError.cannotRead(path, reason: errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError.cannotRead(path, reason: "not a regular file") }
+        guard st.st_size <= 256 << 20 else { throw FileError.cannotRead(path, reason: "larger than 256 MB") }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError.cannotRead(path, reason: errnoText())
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buffer[0..<n])
+        }
+        return out
+    }
+
+    /// Writes a file atomically: a temporary file beside it, fsync, rename, fsync of the folder.
+    /// A crash leaves either the old file or the new one, never half of one.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileError.cannotWrite(path, reason: errnoText()) }
+        var ok = writeAll(fd, bytes) && fchmod(fd, mode) == 0 && fsync(fd) == 0
+        ok = close(fd) == 0 && ok
+        guard ok, rename(tmp, path) == 0 else {
+            let reason = errnoText()
+            unlink(tmp)
+            throw FileError.cannotWrite(path, reason: reason)
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Creates a new private file (mode 0600) and refuses to overwrite one: for keys.
+    public static func createPrivate(_ bytes: [UInt8], at path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw errno == EEXIST
+                ? FileError.exists(path) : FileError.cannotWrite(path, reason: errnoText())
+        }
+        var ok = fchmod(fd, 0o600) == 0 && writeAll(fd, bytes) && fsync(fd) == 0
+        ok = close(fd) == 0 && ok
+        guard ok else {
+            let reason = errnoText()
+            unlink(path)
+            throw FileError.cannotWrite(path, reason: reason)
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Makes a folder (and its parents) if missing.
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw FileError.cannotWrite(path, reason: "not a folder") }
+            return
+        }
+        let parent = parentDirectory(of: path)
+        if parent != path, !parent.isEmpty { try makeDirectory(parent, mode: mode) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw FileError.cannotWrite(path, reason: errnoText()) }
+    }
+
+    /// Whether a path exists.
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The permission bits of a file.
+    public static func mode(_ path: String) -> mode_t? {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_mode & 0o777 : nil
+    }
+
+    /// Free bytes on the file system holding a path.
+    public static func freeBytes(at path: String) -> Int64? {
+        var s = statvfs()
+        return statvfs(path, &s) == 0 ? Int64(s.f_bavail) * Int64(s.f_frsize) : nil
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func syncDirectory(of path: String) {
+        let fd = open(parentDirectory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// A file that could not be read or written.
+public enum FileError: Error, Equatable, CustomStringConvertible {
+    /// Could not read.
+    case cannotRead(String, reason: String)
+    /// Could not write.
+    case cannotWrite(String, reason: String)
+    /// Would overwrite an existing file.
+    case exists(String)
+
+    public var description: String {
+        switch self {
+        case .cannotRead(let p, let r): "cannot read \(p): \(r); check the path"
+        case .cannotWrite(let p, let r): "cannot write \(p): \(r); check the folder and free space"
+        case .exists(let p): "\(p) already exists; nothing was overwritten"
+        }
+    }
+}

@@ -1,0 +1,265 @@
+import CSQLite
+import FieldKitCore
+
+/// A value SQLite stores.
+public enum SQLValue: Sendable, Equatable {
+    /// NULL.
+    case null
+    /// A 64-bit integer.
+    case integer(Int64)
+    /// UTF-8 text.
+    case text(String)
+    /// Bytes.
+    case blob([UInt8])
+}
+
+extension SQLValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, ExpressibleByNilLiteral {
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(nilLiteral: ()) { self = .null }
+
+    /// An integer or NULL.
+    public static func int(_ v: (some BinaryInteger)?) -> SQLValue { v.map { .integer(Int64(truncatingIfNeeded: $0)) } ?? .null }
+    /// Text or NULL.
+    public static func string(_ v: String?) -> SQLValue { v.map { .text($0) } ?? .null }
+}
+
+/// An SQLite failure, with the database's own words.
+public struct SQLiteError: Error, CustomStringConvertible {
+    /// SQLite's result code.
+    public var code: Int32
+    /// SQLite's message.
+    public var message: String
+    /// The database file.
+    public var path: String
+
+    public var description: String {
+        switch code & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            "the database \(path) is busy (another fieldkit is writing); try again in a moment"
+        case SQLITE_FULL: "the disk holding \(path) is full; free space and try again (nothing was recorded)"
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            "the database \(path) is damaged (\(message)); keep the file and call support, do not delete it"
+        case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM:
+            "cannot write \(path) (\(message)); check the folder's permissions"
+        default: "database \(path): \(message)"
+        }
+    }
+}
+
+/// A thin wrapper over one SQLite connection: prepared statements, typed binds and columns,
+/// transactions, and migrations by `user_version`. Not thread-safe: one per thread.
+public final class Database {
+    let handle: OpaquePointer
+    /// The file.
+    public let path: String
+    var cache: [String: Statement] = [:]
+
+    /// How durable commits are.
+    public enum Durability: Sendable {
+        /// WAL with `synchronous=FULL`: a commit is on disk when it returns.
+        case full
+        /// No fsync; only for bulk loading test and benchmark data.
+        case none
+    }
+
+    /// Opens (and creates) a database in WAL mode with foreign keys on.
+    /// - Throws: ``SQLiteError`` when the file cannot be opened or is not a database.
+    public init(path: String, durability: Durability = .full, readOnly: Bool = false) throws {
+        var db: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(db)
+            throw SQLiteError(code: rc, message: message, path: path)
+        }
+        self.handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, 5000)
+        sqlite3_extended_result_codes(db, 1)
+        if !readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+        }
+        try execute(durability == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF")
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), path: path)
+    }
+
+    /// Runs SQL text that returns no rows (may hold several statements).
+    public func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        defer { sqlite3_free(message) }
+        guard rc == SQLITE_OK else {
+            throw SQLiteError(code: rc, message: message.map { String(cString: $0) } ?? "error \(rc)", path: path)
+        }
+    }
+
+    /// A prepared statement, cached by its text.
+    public func prepare(_ sql: String) throws -> Statement {
+        if let s = cache[sql] {
+            s.reset()
+            return s
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        let s = Statement(stmt, database: self)
+        cache[sql] = s
+        return s
+    }
+
+    /// Runs a statement with binds, ignoring rows.
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws {
+        let s = try prepare(sql)
+        try s.bind(values)
+        while try s.step() {}
+        s.reset()
+    }
+
+    /// Runs a query and maps each row.
+    public func query<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T) throws -> [T] {
+        let s = try prepare(sql)
+        defer { s.reset() }
+        try s.bind(values)
+        var out: [T] = []
+        while try s.step() { out.append(try row(s)) }
+        return out
+    }
+
+    /// The first row of a query, mapped, or nil.
+    public func first<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T) throws -> T? {
+        let s = try prepare(sql)
+        defer { s.reset() }
+        try s.bind(values)
+        return try s.step() ? row(s) : nil
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    /// `immediate` takes the write lock up front, so two writers never deadlock half-way.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The schema version kept in `PRAGMA user_version`.
+    public var userVersion: Int {
+        get throws { try first("PRAGMA user_version") { Int($0.int64(0)) } ?? 0 }
+    }
+
+    /// Applies the migrations after `user_version`, each in its own transaction.
+    /// Migrations are append-only: never edit one that has shipped.
+    /// - Throws: ``SQLiteError``, or when the file is newer than this program.
+    public func migrate(_ migrations: [String]) throws {
+        let current = try userVersion
+        guard current <= migrations.count else {
+            throw SQLiteError(
+                code: SQLITE_ERROR, message: "schema version \(current) is newer than this fieldkit; update fieldkit",
+                path: path)
+        }
+        for (i, sql) in migrations.enumerated().dropFirst(current) {
+            try transaction {
+                try execute(sql)
+                try execute("PRAGMA user_version = \(i + 1)")
+            }
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or SQLite's findings.
+    public func integrityCheck() throws -> String {
+        try query("PRAGMA integrity_check") { $0.text(0) ?? "" }.joined(separator: "; ")
+    }
+}
+
+/// A prepared statement. Obtained from ``Database/prepare(_:)``; reset after use.
+public final class Statement {
+    let stmt: OpaquePointer
+    unowned let database: Database
+
+    init(_ stmt: OpaquePointer, database: Database) {
+        self.stmt = stmt
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    /// Binds values to `?` placeholders in order.
+    public func bind(_ values: [SQLValue]) throws {
+        sqlite3_clear_bindings(stmt)
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch v {
+            case .null: rc = sqlite3_bind_null(stmt, idx)
+            case .integer(let n): rc = sqlite3_bind_int64(stmt, idx, n)
+            case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, transient)
+            case .blob(let b):
+                rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), transient) }
+            }
+            guard rc == SQLITE_OK else { throw database.error(rc) }
+        }
+    }
+
+    /// Advances: true when a row is available.
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let e = database.error(rc)
+            sqlite3_reset(stmt)
+            throw e
+        }
+    }
+
+    /// Makes the statement ready to run again.
+    public func reset() { sqlite3_reset(stmt) }
+
+    /// Whether a column is NULL.
+    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+    /// A column as an integer (0 for NULL).
+    public func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    /// A column as an integer, nil for NULL.
+    public func optionalInt64(_ i: Int32) -> Int64? { isNull(i) ? nil : int64(i) }
+    /// A column as text, nil for NULL.
+    public func text(_ i: Int32) -> String? {
+        guard let p = sqlite3_column_text(stmt, i) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))), as: UTF8.self)
+    }
+    /// A column as bytes (empty for NULL).
+    public func blob(_ i: Int32) -> [UInt8] {
+        guard let p = sqlite3_column_blob(stmt, i) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))))
+    }
+
+    /// A column exactly as stored, for hashing.
+    public func canonical(_ i: Int32) -> CanonicalValue {
+        switch sqlite3_column_type(stmt, i) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer(int64(i))
+        case SQLITE_TEXT:
+            guard let p = sqlite3_column_text(stmt, i) else { return .textBytes([]) }
+            return .textBytes(Array(UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i)))))
+        case SQLITE_FLOAT: return .textBytes(Array("float:\(sqlite3_column_double(stmt, i))".utf8))
+        default: return .blob(blob(i))
+        }
+    }
+}

@@ -1,0 +1,111 @@
+/// The site database's migrations, in order. Append only; never edit one that has shipped.
+enum SiteSchema {
+    static let migrations = [
+        """
+        CREATE TABLE settings (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        -- The attendance log: append-only, gapless, hash-chained (see EventHash for the encoding).
+        CREATE TABLE events (
+            seq           INTEGER PRIMARY KEY CHECK (seq >= 1),
+            uuid          TEXT NOT NULL UNIQUE,
+            device_id     TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            direction     TEXT CHECK (direction IN ('in', 'out')),
+            voucher_id    INTEGER,
+            class_id      INTEGER,
+            class_day     TEXT,
+            session_index INTEGER,
+            reason        TEXT,
+            note          TEXT,
+            code          TEXT,
+            flags         TEXT NOT NULL,
+            wall_ms       INTEGER NOT NULL,
+            utc_offset    INTEGER NOT NULL,
+            boot_id       TEXT NOT NULL,
+            mono_ns       INTEGER NOT NULL,
+            prev_hash     BLOB NOT NULL,
+            hash          BLOB NOT NULL
+        );
+        CREATE INDEX events_voucher ON events(voucher_id);
+        CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
+        CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
+
+        -- Device-signed statements of the log's head.
+        CREATE TABLE checkpoints (
+            id        INTEGER PRIMARY KEY,
+            seq       INTEGER NOT NULL,
+            head_hash BLOB NOT NULL CHECK (length(head_hash) = 32),
+            signed_ms INTEGER NOT NULL,
+            reason    TEXT NOT NULL,
+            signature BLOB NOT NULL CHECK (length(signature) = 64)
+        );
+
+        -- The trust bundle in force, whole, and exploded for lookups.
+        CREATE TABLE trust (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            sequence    INTEGER NOT NULL,
+            county_id   TEXT NOT NULL,
+            site_name   TEXT NOT NULL,
+            issued_ms   INTEGER NOT NULL,
+            expires_ms  INTEGER NOT NULL,
+            imported_ms INTEGER NOT NULL,
+            file        BLOB NOT NULL
+        );
+        CREATE TABLE signing_keys (
+            kid        INTEGER PRIMARY KEY,
+            public_key TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_to   INTEGER,
+            status     TEXT NOT NULL CHECK (status IN ('active', 'retired', 'revoked'))
+        );
+        CREATE TABLE classes (
+            id        INTEGER PRIMARY KEY,
+            name      TEXT NOT NULL,
+            start_day INTEGER NOT NULL,
+            end_day   INTEGER NOT NULL,
+            json      TEXT NOT NULL
+        );
+        CREATE TABLE roster (
+            voucher_id INTEGER PRIMARY KEY,
+            class_id   INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            id_masked  TEXT NOT NULL,
+            category   TEXT
+        );
+        CREATE INDEX roster_class ON roster(class_id);
+        CREATE TABLE revocations (
+            voucher_id INTEGER PRIMARY KEY,
+            revoked_ms INTEGER NOT NULL,
+            reason     TEXT NOT NULL
+        );
+
+        -- Derived from events (rebuildable): who is signed in where.
+        CREATE TABLE sessions (
+            class_id      INTEGER NOT NULL,
+            class_day     TEXT NOT NULL,
+            session_index INTEGER NOT NULL,
+            closes_ms     INTEGER NOT NULL,
+            closed        INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (class_id, class_day, session_index)
+        );
+        CREATE INDEX sessions_open ON sessions(closes_ms) WHERE closed = 0;
+        CREATE TABLE attendance (
+            class_id      INTEGER NOT NULL,
+            class_day     TEXT NOT NULL,
+            session_index INTEGER NOT NULL,
+            voucher_id    INTEGER NOT NULL,
+            in_seq        INTEGER NOT NULL REFERENCES events(seq),
+            in_ms         INTEGER NOT NULL,
+            out_seq       INTEGER REFERENCES events(seq),
+            out_ms        INTEGER,
+            open_seq      INTEGER REFERENCES events(seq),
+            PRIMARY KEY (class_id, class_day, session_index, voucher_id),
+            FOREIGN KEY (class_id, class_day, session_index) REFERENCES sessions
+        );
+        """
+    ]
+}

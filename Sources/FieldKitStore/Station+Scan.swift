@@ -1,0 +1,274 @@
+import Crypto
+import FieldKitCore
+import FoundationEssentials
+import Logging
+
+extension Station {
+    /// Judges and records one scanned code. Returns only after the outcome is committed.
+    ///
+    /// Sessions whose sign-out window has closed are closed first (open sign-ins flagged,
+    /// a checkpoint signed), so a scan always sees settled state.
+    /// - Throws: only storage failures (``SQLiteError``); a bad code is a ``ScanResult/rejected`` outcome.
+    public func scan(_ text: String) throws -> ScanOutcome {
+        let decoded = Result { try VoucherCode(text: text) }
+        return try db.transaction {
+            let now = clock.now()
+            try closeDueSessions(now: now)
+            let warnings = try currentWarnings(now: now)
+            guard try heldTrust() != nil else {
+                let event = try append(EventDraft(kind: .refused, reason: ScanReason.noTrustBundle.rawValue, code: codeForLog(text, decoded)))
+                return ScanOutcome(
+                    result: .rejected, direction: nil, voucherID: try? decoded.get().body.voucherID,
+                    reason: .noTrustBundle, message: "\(StationError.noTrustBundle)", seq: event.seq, time: now,
+                    earlierTime: nil, name: nil, idMasked: nil, classID: nil, className: nil, session: nil, flags: [],
+                    warnings: warnings)
+            }
+            let code: VoucherCode
+            switch decoded {
+            case .failure(let error):
+                let event = try append(
+                    EventDraft(kind: .refused, reason: ScanReason.malformed.rawValue, note: "\(error)", code: codeForLog(text, decoded)))
+                return ScanOutcome(
+                    result: .rejected, direction: nil, voucherID: nil, reason: .malformed,
+                    message: "\(error)", seq: event.seq, time: now, earlierTime: nil, name: nil,
+                    idMasked: nil, classID: nil, className: nil, session: nil, flags: [], warnings: warnings)
+            case .success(let c): code = c
+            }
+            let voucher = code.body.voucherID
+            let decision = try ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) {
+                try attendance($0, voucher: voucher)
+            }
+            return try record(decision, voucher: voucher, body: code.body, code: code.text, now: now, kind: .scan,
+                              manualReason: nil, warnings: warnings)
+        }
+    }
+
+    /// Records an instructor's manual sign-in or sign-out (scanner broken, phone dead).
+    ///
+    /// The entry is flagged `manual` everywhere. It may carry an earlier time of today (the
+    /// only way the shipped binary records a time other than now).
+    /// - Parameters:
+    ///   - at: the time to record, or nil for now.
+    /// - Throws: ``StationError`` for an unknown voucher, a missing reason, or a sign-out without sign-in.
+    public func manual(voucherID: UInt64, direction: Direction, reason: String, at: Timestamp? = nil) throws
+        -> ScanOutcome
+    {
+        let reason = reason.trimmingWhitespace()
+        guard !reason.isEmpty else { throw StationError.reasonRequired }
+        guard try heldTrust() != nil else { throw StationError.noTrustBundle }
+        guard let entry = try rosterEntry(voucherID) else { throw StationError.notOnRoster(voucherID) }
+        return try db.transaction {
+            let now = clock.now()
+            let when = at ?? now
+            guard when <= now.adding(minutes: 1) else { throw StationError.manualInFuture(when.localDescription(utcOffset: utcOffset)) }
+            try closeDueSessions(now: now)
+            let warnings = try currentWarnings(now: now)
+            guard let info = try classInfo(entry.classID) else { throw StationError.notOnRoster(voucherID) }
+            let day = when.classDay(utcOffset: utcOffset)
+            let decision: ScanDecision
+            if let r = try revocation(voucherID) {
+                decision = .reject(reason: .revoked, detail: "revoked on \(r.revokedAt.classDay(utcOffset: utcOffset)) (reason: \(r.reason))")
+            } else if day < info.startDate || day > info.endDate {
+                decision = .reject(reason: .outsideClassDates, detail: "class \(info.id) runs \(info.startDate) to \(info.endDate)")
+            } else {
+                decision = try manualDecision(info: info, voucher: voucherID, direction: direction, at: when)
+            }
+            return try record(decision, voucher: voucherID, body: nil, code: nil, now: when, kind: .manual,
+                              manualReason: reason, warnings: warnings)
+        }
+    }
+
+    func manualDecision(info: ClassInfo, voucher: UInt64, direction: Direction, at when: Timestamp) throws -> ScanDecision {
+        let day = when.classDay(utcOffset: utcOffset)
+        // The session whose extended window holds the time; the instructor names the direction.
+        for (i, w) in info.sessions.enumerated() {
+            let opens = day.at(w.start, utcOffset: utcOffset).adding(minutes: -info.rules.signInOpensBefore)
+            let closes = day.at(w.end, utcOffset: utcOffset).adding(minutes: info.rules.signOutClosesAfter)
+            guard when >= opens, when <= closes else { continue }
+            let key = SessionKey(classID: info.id, day: day, index: i)
+            let record = try attendance(key, voucher: voucher)
+            switch (direction, record) {
+            case (.signIn, nil):
+                let late = when > day.at(w.start, utcOffset: utcOffset).adding(minutes: info.rules.lateAfter)
+                return .accept(direction: .signIn, session: key, late: late)
+            case (.signIn, let r?):
+                return .duplicate(reason: r.signedOutAt == nil ? .alreadyIn : .alreadyOut, session: key, earlier: r.signedOutAt ?? r.signedInAt)
+            case (.signOut, nil):
+                throw StationError.noSignIn(voucher, session: "session \(w) of \(day)")
+            case (.signOut, let r?):
+                if let out = r.signedOutAt { return .duplicate(reason: .alreadyOut, session: key, earlier: out) }
+                guard when > r.signedInAt else { throw StationError.noSignIn(voucher, session: "session \(w) of \(day)") }
+                return .accept(direction: .signOut, session: key, late: false)
+            }
+        }
+        let list = info.sessions.map(\.description).joined(separator: ", ")
+        return .reject(reason: .outsideSession, detail: "no session at that time; sessions are \(list)")
+    }
+
+    /// Writes the decision's event and state, and words the outcome.
+    func record(
+        _ decision: ScanDecision, voucher: UInt64, body: VoucherBody?, code: String?, now: Timestamp, kind: EventKind,
+        manualReason: String?, warnings: [String]
+    ) throws -> ScanOutcome {
+        let entry = try rosterEntry(voucher)
+        var outcome = ScanOutcome(
+            result: .rejected, direction: nil, voucherID: voucher, reason: nil, message: "", seq: nil, time: now,
+            earlierTime: nil, name: entry?.name, idMasked: entry?.idMasked, classID: body?.classID ?? entry?.classID,
+            className: nil, session: nil, flags: [], warnings: warnings)
+        if let id = outcome.classID, let info = try classInfo(id) { outcome.className = info.name }
+        let who = entry.map { "\($0.name) (\($0.idMasked))" } ?? "voucher \(voucher)"
+        switch decision {
+        case .accept(let direction, let session, let late):
+            var flags: Set<EventFlag> = []
+            if late { flags.insert(.late) }
+            if kind == .manual { flags.insert(.manual) }
+            if body?.isTest == true { flags.insert(.test) }
+            if entry == nil { flags.insert(.unlisted) }
+            try ensureSession(session)
+            let event = try append(
+                EventDraft(kind: kind, direction: direction, voucherID: voucher, session: session, reason: manualReason,
+                           code: code, flags: flags, wallTime: now))
+            if direction == .signIn {
+                try db.run(
+                    """
+                    INSERT INTO attendance(class_id, class_day, session_index, voucher_id, in_seq, in_ms)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, sessionValues(session) + [.integer(Int64(bitPattern: voucher)), .integer(event.seq), .integer(now.milliseconds)])
+            } else {
+                try db.run(
+                    """
+                    UPDATE attendance SET out_seq = ?, out_ms = ?
+                    WHERE class_id = ? AND class_day = ? AND session_index = ? AND voucher_id = ?
+                    """, [.integer(event.seq), .integer(now.milliseconds)] + sessionValues(session) + [.integer(Int64(bitPattern: voucher))])
+            }
+            outcome.result = .accepted
+            outcome.direction = direction
+            outcome.seq = event.seq
+            outcome.flags = event.flags.isEmpty ? [] : event.flags.split(separator: ",").map(String.init)
+            outcome.session = try sessionText(session)
+            let verb = direction == .signIn ? "signed in" : "signed out"
+            outcome.message = "\(verb): \(who) at \(now.localClock(utcOffset: utcOffset))"
+                + (late ? " (late)" : "") + (kind == .manual ? " (manual: \(manualReason ?? ""))" : "")
+        case .duplicate(let reason, let session, let earlier):
+            outcome.result = .duplicate
+            outcome.reason = reason
+            outcome.earlierTime = earlier
+            outcome.direction = reason == .alreadyIn ? .signIn : .signOut
+            outcome.session = try sessionText(session)
+            let t = earlier.localClock(utcOffset: utcOffset)
+            outcome.message = reason == .alreadyIn
+                ? "already signed in at \(t): \(who); a sign-out counts from \(earlier.adding(minutes: try classInfo(session.classID)?.rules.minimumStay ?? 5).localClock(utcOffset: utcOffset))"
+                : "already signed out at \(t): \(who); nothing more to do"
+        case .reject(let reason, let detail):
+            let event = try append(
+                EventDraft(kind: .refused, voucherID: voucher, classID: body?.classID ?? entry?.classID, reason: reason.rawValue,
+                           note: manualReason.map { "\(detail); manual: \($0)" } ?? detail, code: code, wallTime: now))
+            outcome.reason = reason
+            outcome.seq = event.seq
+            outcome.message = "\(who): \(detail); \(Station.advice(reason))"
+        }
+        logger.info(
+            "scan", metadata: ["result": "\(outcome.result.rawValue)", "reason": "\(outcome.reason?.rawValue ?? "")",
+                               "voucher": "\(voucher)", "seq": "\(outcome.seq.map(String.init) ?? "")"])
+        return outcome
+    }
+
+    /// What the instructor should do about a refusal.
+    static func advice(_ reason: ScanReason) -> String {
+        switch reason {
+        case .malformed: "scan it again"
+        case .unknownKey, .keyNotValid: "import the county's newest trust bundle, or ask the county"
+        case .badSignature: "this code is not genuine; keep the trainee's details and tell the county"
+        case .revoked: "ask the county for the trainee's new voucher"
+        case .notYetValid, .expired: "ask the county to check the voucher's dates"
+        case .wrongSite: "this voucher is for a class at another site"
+        case .outsideClassDates: "the class is not running today"
+        case .outsideSession: "scan during a session, or use a manual entry with a reason"
+        case .alreadyIn, .alreadyOut: "nothing to do"
+        case .noTrustBundle: "import the county's trust bundle first"
+        }
+    }
+
+    // MARK: - State
+
+    func sessionValues(_ s: SessionKey) -> [SQLValue] {
+        [.integer(Int64(s.classID)), .text(s.day.description), .integer(Int64(s.index))]
+    }
+
+    func sessionText(_ s: SessionKey) throws -> String? {
+        guard let info = try classInfo(s.classID), s.index < info.sessions.count else { return nil }
+        return info.sessions[s.index].description
+    }
+
+    /// What was recorded for a voucher in a session.
+    func attendance(_ s: SessionKey, voucher: UInt64) throws -> SessionAttendance? {
+        try db.first(
+            """
+            SELECT in_ms, out_ms FROM attendance
+            WHERE class_id = ? AND class_day = ? AND session_index = ? AND voucher_id = ?
+            """, sessionValues(s) + [.integer(Int64(bitPattern: voucher))]
+        ) {
+            SessionAttendance(
+                signedInAt: Timestamp(milliseconds: $0.int64(0)), signedOutAt: $0.optionalInt64(1).map { Timestamp(milliseconds: $0) })
+        }
+    }
+
+    func ensureSession(_ s: SessionKey) throws {
+        guard let info = try classInfo(s.classID) else { return }
+        let closes = s.day.at(info.sessions[s.index].end, utcOffset: utcOffset).adding(minutes: info.rules.signOutClosesAfter)
+        try db.run(
+            "INSERT OR IGNORE INTO sessions(class_id, class_day, session_index, closes_ms) VALUES (?, ?, ?, ?)",
+            sessionValues(s) + [.integer(closes.milliseconds)])
+    }
+
+    /// Closes every session whose sign-out window has passed: each sign-in still open gets an
+    /// `open_at_end` event (never counted as attended), then the device signs a checkpoint.
+    func closeDueSessions(now: Timestamp) throws {
+        let due = try db.query(
+            "SELECT class_id, class_day, session_index FROM sessions WHERE closed = 0 AND closes_ms < ? ORDER BY closes_ms",
+            [.integer(now.milliseconds)]
+        ) { SessionKey(classID: UInt32($0.int64(0)), day: ClassDay(iso: $0.text(1) ?? "") ?? ClassDay(number: 0), index: Int($0.int64(2))) }
+        for s in due {
+            let open = try db.query(
+                """
+                SELECT voucher_id FROM attendance
+                WHERE class_id = ? AND class_day = ? AND session_index = ? AND out_seq IS NULL AND open_seq IS NULL
+                ORDER BY voucher_id
+                """, sessionValues(s)
+            ) { UInt64(bitPattern: $0.int64(0)) }
+            for v in open {
+                let e = try append(EventDraft(kind: .openAtEnd, voucherID: v, session: s, note: "no sign-out by the end of the session", flags: [.open]))
+                try db.run(
+                    "UPDATE attendance SET open_seq = ? WHERE class_id = ? AND class_day = ? AND session_index = ? AND voucher_id = ?",
+                    [.integer(e.seq)] + sessionValues(s) + [.integer(Int64(bitPattern: v))])
+            }
+            try db.run("UPDATE sessions SET closed = 1 WHERE class_id = ? AND class_day = ? AND session_index = ?", sessionValues(s))
+            _ = try checkpointInTransaction(reason: "end of \(s)")
+        }
+    }
+
+    /// Closes sessions that are due now (also done before every scan).
+    public func closeDueSessions() throws {
+        try db.transaction { try closeDueSessions(now: clock.now()) }
+    }
+
+    /// Warnings that every screen shows.
+    func currentWarnings(now: Timestamp) throws -> [String] {
+        var out: [String] = []
+        if let t = try heldTrust(), t.expiresAt < now {
+            out.append("trust bundle expired on \(t.expiresAt.classDay(utcOffset: utcOffset)); import a fresh one from the county")
+        }
+        if try clockBehind(now) {
+            out.append("the clock is behind the latest time seen (\(Timestamp(milliseconds: try highWater()).localDescription(utcOffset: utcOffset))); fix the PC's date and time — scans are flagged until then")
+        }
+        return out
+    }
+
+    /// What is stored for a scanned text: the digits of a well-formed code (no personal data in
+    /// it), or only a digest and length of anything else, which could be whatever was typed.
+    func codeForLog(_ text: String, _ decoded: Result<VoucherCode, any Error>) -> String {
+        if case .success(let c) = decoded { return c.text }
+        let digest = SHA256.hash(data: Array(text.utf8))
+        return "sha256:\(hexString(digest))/\(text.utf8.count)"
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import CountyKit
+import FieldKitCLI
+import FieldKitCore
+
+extension FieldKitCounty {
+    /// `fieldkit-county class add`.
+    struct Class: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Training classes.", subcommands: [Add.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a class with its daily sessions.")
+            @OptionGroup var options: CountyOptions
+            @Option(help: "Class number (1 to 4294967295).") var id: UInt32
+            @Option(help: "The site holding it.") var site: String
+            @Option(help: "Class name.") var name: String
+            @Option(help: "Occupation code, d-dd-dd-dd (e.g. 4-10-01-02).") var trade: String
+            @Option(help: "Skill level 1 (highest) to 5, or 0 for none.") var level: UInt8
+            @Option(help: "First day, YYYY-MM-DD.") var start: String
+            @Option(help: "Last day, YYYY-MM-DD.") var end: String
+            @Option(help: "Daily sessions, e.g. 08:30-11:30,14:00-17:00.") var sessions: String
+            @Option(help: "Where the class is held.") var location: String = ""
+
+            func validate() throws {
+                guard id >= 1 else { throw ValidationError("--id must be at least 1") }
+                guard OccupationCode(trade) != nil else {
+                    throw ValidationError("--trade must look like 4-10-01-02, not '\(trade)'")
+                }
+                guard level <= 5 else { throw ValidationError("--level must be 0 to 5, not \(level)") }
+                guard let s = ClassDay(iso: start) else { throw ValidationError("--start must be a date like 2026-03-02, not '\(start)'") }
+                guard let e = ClassDay(iso: end) else { throw ValidationError("--end must be a date like 2026-03-31, not '\(end)'") }
+                guard s <= e else { throw ValidationError("--end \(end) is before --start \(start)") }
+                guard SessionWindow.parseList(sessions) != nil else {
+                    throw ValidationError("--sessions must look like 08:30-11:30,14:00-17:00 (in order, not overlapping), not '\(sessions)'")
+                }
+            }
+
+            func run() async throws {
+                try guarded {
+                    let info = ClassInfo(
+                        id: id, name: name, trade: OccupationCode(trade)!, level: level, location: location,
+                        startDate: ClassDay(iso: start)!, endDate: ClassDay(iso: end)!,
+                        sessions: SessionWindow.parseList(sessions)!)
+                    try options.open().addClass(info, site: site)
+                    say("class \(id) added at site \(site): \(name), \(start) to \(end), sessions \(sessions)")
+                    return .ok
+                }
+            }
+        }
+    }
+}

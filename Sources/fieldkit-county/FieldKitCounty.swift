@@ -1,0 +1,140 @@
+import ArgumentParser
+import CountyKit
+import FieldKitCLI
+import FieldKitCore
+import Logging
+
+/// `fieldkit-county`: the county office's keys, classes, vouchers and trust bundles.
+@main
+struct FieldKitCounty: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fieldkit-county",
+        abstract: "County office: keys, sites, classes, vouchers and trust bundles.",
+        discussion: "Exit codes: 0 done, 1 could not be done, 64 bad arguments.",
+        subcommands: [Init.self, Site.self, Class.self, Voucher.self, Key.self, Bundle.self]
+    )
+}
+
+/// Flags every command takes.
+struct CountyOptions: ParsableArguments {
+    @Option(name: .long, help: "The county's folder (or set FIELDKIT_COUNTY_HOME).")
+    var home: String?
+
+    /// The home folder from the flag or the environment.
+    func resolvedHome() throws -> String {
+        if let home, !home.isEmpty { return home }
+        if let env = environment("FIELDKIT_COUNTY_HOME"), !env.isEmpty { return env }
+        throw ValidationError("no county folder given; pass --home DIR or set FIELDKIT_COUNTY_HOME")
+    }
+
+    /// Opens the county office.
+    func open() throws -> CountyOffice { try CountyOffice(home: try resolvedHome(), logger: makeLogger()) }
+}
+
+/// The logger for this process.
+func makeLogger() -> Logger { makeLogger(label: "fieldkit-county") }
+
+extension FieldKitCounty {
+    /// `fieldkit-county init`.
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the county's keys and records; writes root.pub for the sites.")
+
+        @OptionGroup var options: CountyOptions
+
+        @Option(help: "The county's administrative division code, e.g. 141023.")
+        var county: String
+
+        func run() async throws {
+            try guarded {
+                let home = try options.resolvedHome()
+                let office = try CountyOffice.initialize(home: home, countyID: county, logger: makeLogger())
+                say("county \(office.countyID) ready in \(home)")
+                say("root public key for the sites: \(home)/\(CountyOffice.Layout.rootPublicKey)")
+                return .ok
+            }
+        }
+    }
+
+    /// `fieldkit-county site add`.
+    struct Site: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Training sites.", subcommands: [Add.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a training site.")
+            @OptionGroup var options: CountyOptions
+            @Option(help: "Site id (letters, digits, - or _).") var id: String
+            @Option(help: "The institution's name.") var name: String
+
+            func run() async throws {
+                try guarded {
+                    try options.open().addSite(id: id, name: name)
+                    say("site \(id) added: \(name)")
+                    return .ok
+                }
+            }
+        }
+    }
+
+    /// `fieldkit-county key list|rotate`.
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Voucher signing keys.", subcommands: [List.self, Rotate.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the voucher signing keys.")
+            @OptionGroup var options: CountyOptions
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() async throws {
+                try guarded {
+                    let keys = try options.open().listKeys()
+                    if json {
+                        say(try jsonLine(keys))
+                    } else {
+                        for k in keys {
+                            say("\(k.kid)  \(k.status.rawValue)  valid \(k.validFrom) to \(k.validTo?.description ?? "open")  \(k.publicKey)")
+                        }
+                    }
+                    return .ok
+                }
+            }
+        }
+
+        struct Rotate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make a new voucher signing key; the old one retires when its vouchers expire.")
+            @OptionGroup var options: CountyOptions
+
+            func run() async throws {
+                try guarded {
+                    let k = try options.open().rotateKey()
+                    say("new voucher signing key \(k.kid); export fresh trust bundles for the sites")
+                    return .ok
+                }
+            }
+        }
+    }
+
+    /// `fieldkit-county bundle`.
+    struct Bundle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export a signed trust bundle for a site.")
+        @OptionGroup var options: CountyOptions
+        @Option(help: "The site.") var site: String
+        @Option(help: "Output file.") var out: String
+        @Option(help: "Days until the bundle expires.") var validDays: Int = 30
+
+        func validate() throws {
+            guard (1...366).contains(validDays) else { throw ValidationError("--valid-days must be 1 to 366") }
+        }
+
+        func run() async throws {
+            try guarded {
+                let signed = try options.open().exportBundle(site: site, validDays: validDays)
+                try emit(signed.fileBytes, to: out)
+                say("trust bundle for site \(site) written to \(out)")
+                return .ok
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import FieldKitCLI
+import FieldKitCore
+import FieldKitStore
+
+extension FieldKit {
+    /// `fieldkit export`.
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the log: csv (for Excel/WPS, UTF-8 with BOM) or jsonl (every field and hash).")
+
+        @OptionGroup var options: HomeOptions
+
+        @Option(help: "csv or jsonl.")
+        var format: String = "csv"
+
+        @Option(help: "Output file (default: standard output).")
+        var out: String?
+
+        func validate() throws {
+            guard ["csv", "jsonl"].contains(format) else {
+                throw ValidationError("--format must be csv or jsonl, not '\(format)'")
+            }
+        }
+
+        func run() async throws {
+            try guarded {
+                let station = try options.openStation()
+                try emit(format == "csv" ? try station.exportCSV() : try station.exportJSONL(), to: out)
+                return .ok
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import FieldKitCLI
+import FieldKitCore
+import FieldKitStore
+import Logging
+
+/// `fieldkit`: the classroom PC's attendance station.
+@main
+struct FieldKit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fieldkit",
+        abstract: "Offline voucher sign-in and sign-out for a training classroom.",
+        discussion: """
+            Exit codes: 0 done (scan: accepted), 1 could not be done, 3 duplicate scan, 4 refused scan,
+            5 log verification failed, 64 bad arguments.
+            """,
+        subcommands: [Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self]
+    )
+}
+
+/// Flags every command takes.
+struct HomeOptions: ParsableArguments {
+    @Option(name: .long, help: "The station's folder (or set FIELDKIT_HOME).")
+    var home: String?
+
+    /// The home folder from the flag or the environment.
+    func resolvedHome() throws -> String {
+        if let home, !home.isEmpty { return home }
+        if let env = environment("FIELDKIT_HOME"), !env.isEmpty { return env }
+        throw ValidationError("no station folder given; pass --home DIR or set FIELDKIT_HOME")
+    }
+
+    /// Opens the station in the home folder.
+    func openStation() throws -> Station {
+        try Station(home: try resolvedHome(), logger: makeLogger())
+    }
+}
+
+/// The logger for this process.
+func makeLogger() -> Logger { makeLogger(label: "fieldkit") }

@@ -1,0 +1,31 @@
+import ArgumentParser
+import FieldKitCLI
+import FieldKitCore
+import FieldKitStore
+
+extension FieldKit {
+    /// `fieldkit init`: creates the station once, pinning the county root key.
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set up this PC as a site's station (once).")
+
+        @OptionGroup var options: HomeOptions
+
+        @Option(help: "This site's id, as the county wrote it.")
+        var site: String
+
+        @Option(name: .customLong("county-root"), help: "The county's root.pub file.")
+        var countyRoot: String
+
+        func run() async throws {
+            try guarded {
+                let home = try options.resolvedHome()
+                let station = try Station.initialize(
+                    home: home, siteID: site, rootKeyFile: try Files.read(countyRoot), logger: makeLogger())
+                say("station ready: site \(station.siteID), device \(station.deviceID), in \(home)")
+                say("next: fieldkit trust import BUNDLE --home \(home)")
+                return .ok
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import FieldKitCLI
+import FieldKitCore
+import FieldKitStore
+
+extension FieldKit {
+    /// `fieldkit manual`: the instructor's manual entry, flagged everywhere.
+    struct Manual: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a sign-in or sign-out by hand (scanner broken, phone dead); needs a reason.")
+
+        @OptionGroup var options: HomeOptions
+
+        @Argument(help: "The voucher number (printed under the QR code).")
+        var voucherID: UInt64
+
+        @Option(help: "in or out.")
+        var direction: String
+
+        @Option(help: "Why the code could not be scanned.")
+        var reason: String
+
+        @Option(help: "The time it happened today, HH:MM (default: now).")
+        var at: String?
+
+        @Flag(help: "Print a JSON object.")
+        var json = false
+
+        func validate() throws {
+            guard Direction(rawValue: direction) != nil else {
+                throw ValidationError("--direction must be in or out, not '\(direction)'")
+            }
+            guard !reason.trimmingWhitespace().isEmpty else {
+                throw ValidationError("--reason must say why (e.g. \"scanner broken\")")
+            }
+            if let at, LocalTime(at) == nil { throw ValidationError("--at must be a time like 08:35, not '\(at)'") }
+        }
+
+        func run() async throws {
+            try guarded {
+                let station = try options.openStation()
+                var when: Timestamp? = nil
+                if let at, let t = LocalTime(at) {
+                    when = station.clock.now().classDay(utcOffset: station.utcOffset).at(t, utcOffset: station.utcOffset)
+                }
+                let outcome = try station.manual(
+                    voucherID: voucherID, direction: Direction(rawValue: direction)!, reason: reason, at: when)
+                if json { say(try jsonLine(outcome)) } else { say(outcome.message) }
+                switch outcome.result {
+                case .accepted: return .ok
+                case .duplicate: return .duplicate
+                case .rejected: return .rejected
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import FieldKitCLI
+import FieldKitCore
+import FieldKitStore
+
+extension FieldKit {
+    /// `fieldkit scan`: judges and records voucher codes.
+    struct Scan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a scanned voucher code (sign-in or sign-out is chosen automatically).",
+            discussion: "With --stdin, reads one code per line (as a USB scanner types them) until end of input.")
+
+        @OptionGroup var options: HomeOptions
+
+        @Argument(help: "The code as scanned (247 digits).")
+        var code: String?
+
+        @Flag(help: "Read codes from standard input, one per line.")
+        var stdin = false
+
+        @Flag(help: "Print one JSON object per scan.")
+        var json = false
+
+        func validate() throws {
+            if stdin == (code != nil) { throw ValidationError("give either one CODE or --stdin") }
+        }
+
+        func run() async throws {
+            try guarded {
+                let station = try options.openStation()
+                guard stdin else { return try show(try station.scan(code ?? "")) }
+                while let line = readLine(strippingNewline: true) {
+                    if line.trimmingWhitespace().isEmpty { continue }
+                    _ = try show(try station.scan(line))
+                }
+                return .ok
+            }
+        }
+
+        /// Prints an outcome; returns the exit status it stands for.
+        func show(_ outcome: ScanOutcome) throws -> ExitStatus {
+            if json {
+                say(try jsonLine(outcome))
+            } else {
+                let label = switch outcome.result {
+                case .accepted: outcome.direction == .signOut ? "OUT      " : "IN       "
+                case .duplicate: "DUPLICATE"
+                case .rejected: "REFUSED  "
+                }
+                var line = "\(label) \(outcome.message)"
+                if let name = outcome.className, let session = outcome.session { line += " [\(name) \(session)]" }
+                say(line)
+                for w in outcome.warnings { say("  warning: \(w)") }
+            }
+            switch outcome.result {
+            case .accepted: return .ok
+            case .duplicate: return .duplicate
+            case .rejected: return .rejected
+            }
+        }
+    }
+}
