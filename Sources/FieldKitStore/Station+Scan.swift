@@ -15,13 +15,18 @@ extension Station {
             let now = clock.now()
             try closeDueSessions(now: now)
             let warnings = try currentWarnings(now: now)
-            guard try heldTrust() != nil else {
+            guard let trust = try heldTrust() else {
                 let event = try append(EventDraft(kind: .refused, reason: ScanReason.noTrustBundle.rawValue, code: codeForLog(text, decoded)))
                 return ScanOutcome(
                     result: .rejected, direction: nil, voucherID: try? decoded.get().body.voucherID,
                     reason: .noTrustBundle, message: "\(StationError.noTrustBundle)", seq: event.seq, time: now,
                     earlierTime: nil, name: nil, idMasked: nil, classID: nil, className: nil, session: nil, flags: [],
                     warnings: warnings)
+            }
+            // Another process (an import while the kiosk runs) may have replaced the trust.
+            if trust.sequence != classCacheSequence {
+                classCache = [:]
+                classCacheSequence = trust.sequence
             }
             let code: VoucherCode
             switch decoded {
