@@ -24,6 +24,8 @@ public enum CountyError: Error, Equatable, CustomStringConvertible {
     case alreadyRevoked(UInt64, on: String)
     /// A revocation needs words.
     case reasonRequired
+    /// No such signing key (or it is revoked already).
+    case unknownKey(String)
     /// A key file is missing or damaged.
     case badKeyFile(String)
     /// A roster row names someone who already holds a voucher for the class.
@@ -45,6 +47,7 @@ public enum CountyError: Error, Equatable, CustomStringConvertible {
         case .unknownVoucher(let v): "there is no voucher \(v) in this county; check the number"
         case .alreadyRevoked(let v, let d): "voucher \(v) was already revoked on \(d); nothing was changed"
         case .reasonRequired: "a revocation needs a reason (--reason \"reissued\"); nothing was changed"
+        case .unknownKey(let k): "there is no usable voucher signing key \(k); see `key list`"
         case .badKeyFile(let why): "a county key is not usable: \(why); restore the keys folder from backup"
         case .alreadyIssued(let rows):
             "some trainees already hold a voucher for this class, nothing was issued; remove them and retry: "

@@ -142,6 +142,22 @@ public final class CountyOffice {
         return try listKeys().first { $0.kid == kid }!
     }
 
+    /// Marks a voucher signing key compromised: sites refuse everything it signed from today on
+    /// (once they import the next bundle). Vouchers it signed must be reissued.
+    public func revokeKey(_ kid: KeyID) throws {
+        try db.transaction {
+            guard let status = try db.first("SELECT status FROM signing_keys WHERE kid = ?", [.integer(Int64(kid.value))], {
+                $0.text(0) ?? ""
+            }) else { throw CountyError.unknownKey(kid.description) }
+            guard status != KeyStatus.revoked.rawValue else { throw CountyError.unknownKey("\(kid) (already revoked)") }
+            try db.run(
+                "UPDATE signing_keys SET status = 'revoked', valid_to = ? WHERE kid = ?",
+                [.integer(Int64(now().classDay().number - 1)), .integer(Int64(kid.value))])
+        }
+        if try listKeys().allSatisfy({ $0.status != .active }) { try rotateKey() }
+        logger.info("voucher signing key revoked", metadata: ["kid": "\(kid)"])
+    }
+
     func activeSigningKey() throws -> (KeyID, Curve25519.Signing.PrivateKey) {
         guard let kid = try db.first("SELECT kid FROM signing_keys WHERE status = 'active'", [], {
             KeyID(UInt32(truncatingIfNeeded: $0.int64(0)))

@@ -20,7 +20,8 @@ public struct KeyID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 8 hexadecimal digits.
     public init?(hex: String) {
-        guard hex.utf8.count == 8, let v = UInt32(hex, radix: 16) else { return nil }
+        guard hex.utf8.count == 8, let bytes = bytesFromHex(hex) else { return nil }
+        let v = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         self.value = v
     }
 

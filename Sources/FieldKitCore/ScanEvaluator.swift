@@ -43,7 +43,7 @@ public struct SessionKey: Hashable, Sendable, CustomStringConvertible {
         self.index = index
     }
 
-    /// `class 12 2026-03-02 #1`.
+    /// `class 12 2026-03-02 session 1`.
     public var description: String { "class \(classID) \(day) session \(index + 1)" }
 }
 
@@ -59,8 +59,9 @@ public enum ScanDecision: Sendable, Equatable {
 
 /// Judges a voucher scan against the trust bundle, the clock and what was already recorded.
 ///
-/// Pure: the caller supplies the lookups and writes the outcome. Checks run in the order the
-/// county's rules give: key, signature, voucher window, site, class dates, revocation, session.
+/// Pure: the caller supplies the lookups and writes the outcome. Checks run in this order:
+/// key known, key valid today, signature, class held at this site, voucher window, class
+/// dates, revocation, session window, direction.
 public struct ScanEvaluator {
     /// The imported trust.
     public let trust: any TrustLookup
@@ -92,16 +93,17 @@ public struct ScanEvaluator {
         else {
             return .reject(reason: .badSignature, detail: "signature does not verify")
         }
-        guard today >= body.validFrom else {
-            return .reject(reason: .notYetValid, detail: "voucher valid from \(body.validFrom)")
-        }
-        guard today <= body.validTo else {
-            return .reject(reason: .expired, detail: "voucher valid until \(body.validTo)")
-        }
         guard let info = try trust.classInfo(body.classID) else {
             return .reject(reason: .wrongSite, detail: "class \(body.classID) is not held at site \(trust.siteID)")
         }
-        guard today >= info.startDate, today <= info.endDate else {
+        let day = sessionDay(of: info, at: now)
+        guard day >= body.validFrom else {
+            return .reject(reason: .notYetValid, detail: "voucher valid from \(body.validFrom)")
+        }
+        guard day <= body.validTo else {
+            return .reject(reason: .expired, detail: "voucher valid until \(body.validTo)")
+        }
+        guard day >= info.startDate, day <= info.endDate else {
             return .reject(reason: .outsideClassDates, detail: "class \(info.id) runs \(info.startDate) to \(info.endDate)")
         }
         if let r = try trust.revocation(body.voucherID) {
@@ -109,7 +111,23 @@ public struct ScanEvaluator {
                 reason: .revoked,
                 detail: "revoked on \(r.revokedAt.classDay(utcOffset: utcOffset)) (reason: \(r.reason))")
         }
-        return try sessionDecision(info: info, today: today, now: now, attendance: attendance)
+        return try sessionDecision(info: info, today: day, now: now, attendance: attendance)
+    }
+
+    /// The local day whose sessions a moment belongs to: today, or, for a window that crosses
+    /// midnight, yesterday (a sign-out after 00:00) or tomorrow (a sign-in opening before 00:00).
+    public func sessionDay(of info: ClassInfo, at now: Timestamp) -> ClassDay {
+        let today = now.classDay(utcOffset: utcOffset)
+        for day in [today, today.adding(days: -1), today.adding(days: 1)] {
+            for w in info.sessions where window(w, on: day, rules: info.rules).contains(now) { return day }
+        }
+        return today
+    }
+
+    /// From sign-in opening to sign-out closing, for one session on one day.
+    public func window(_ w: SessionWindow, on day: ClassDay, rules: AttendanceRules) -> ClosedRange<Timestamp> {
+        day.at(w.start, utcOffset: utcOffset).adding(minutes: -rules.signInOpensBefore)
+            ... day.at(w.end, utcOffset: utcOffset).adding(minutes: rules.signOutClosesAfter)
     }
 
     /// Picks the session and the direction.
@@ -123,10 +141,7 @@ public struct ScanEvaluator {
     ) throws -> ScanDecision {
         let rules = info.rules
         var candidates: [(SessionKey, SessionWindow, SessionAttendance?)] = []
-        for (i, w) in info.sessions.enumerated() {
-            let opens = today.at(w.start, utcOffset: utcOffset).adding(minutes: -rules.signInOpensBefore)
-            let closes = today.at(w.end, utcOffset: utcOffset).adding(minutes: rules.signOutClosesAfter)
-            guard now >= opens, now <= closes else { continue }
+        for (i, w) in info.sessions.enumerated() where window(w, on: today, rules: rules).contains(now) {
             let key = SessionKey(classID: info.id, day: today, index: i)
             candidates.append((key, w, try attendance(key)))
         }

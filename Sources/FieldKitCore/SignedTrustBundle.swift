@@ -98,6 +98,8 @@ public enum TrustBundleError: Error, Equatable, CustomStringConvertible {
     case wrongCounty(String, expected: String)
     /// Older than the bundle already held.
     case rollback(Int64, held: Int64)
+    /// The held sequence number with different content.
+    case sequenceReused(Int64)
 
     public var description: String {
         switch self {
@@ -109,6 +111,8 @@ public enum TrustBundleError: Error, Equatable, CustomStringConvertible {
         case .invalid(let why): "the trust bundle is invalid: \(why); ask the county to export it again"
         case .wrongSite(let s, let e): "this trust bundle is for site \(s), this PC is site \(e); ask for the right bundle"
         case .wrongCounty(let c, let e): "this trust bundle is from county \(c), this PC belongs to county \(e)"
+        case .sequenceReused(let s):
+            "this trust bundle reuses sequence \(s) with different content; nothing was changed, ask the county for a fresh export"
         case .rollback(let s, let h):
             "this trust bundle has sequence \(s), older than the one held (\(h)); nothing was changed, use the newest bundle"
         }

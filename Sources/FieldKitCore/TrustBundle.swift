@@ -66,7 +66,9 @@ public struct TrustBundle: Codable, Sendable, Equatable {
     public func validate() throws {
         guard format == TrustBundle.formatName else { throw TrustBundleError.unsupportedFormat(format) }
         guard expiresAt > issuedAt else { throw TrustBundleError.invalid("expires_at is not after issued_at") }
+        var kids = Set<KeyID>()
         for key in signingKeys {
+            guard kids.insert(key.kid).inserted else { throw TrustBundleError.invalid("signing key \(key.kid) appears twice") }
             guard let raw = key.rawPublicKey, raw.count == 32 else {
                 throw TrustBundleError.invalid("signing key \(key.kid) is not 32 bytes of base64")
             }
@@ -79,12 +81,31 @@ public struct TrustBundle: Codable, Sendable, Equatable {
             guard classIDs.insert(c.id).inserted else { throw TrustBundleError.invalid("class \(c.id) appears twice") }
             guard c.startDate <= c.endDate else { throw TrustBundleError.invalid("class \(c.id) ends before it starts") }
             guard !c.sessions.isEmpty else { throw TrustBundleError.invalid("class \(c.id) has no sessions") }
-            for s in c.sessions where s.end <= s.start {
-                throw TrustBundleError.invalid("class \(c.id) has session \(s) that ends before it starts")
+            guard c.level <= 5 else { throw TrustBundleError.invalid("class \(c.id) has level \(c.level); levels run 0 to 5") }
+            for (i, s) in c.sessions.enumerated() {
+                guard s.start < s.end else {
+                    throw TrustBundleError.invalid("class \(c.id) has session \(s) that ends before it starts")
+                }
+                guard i == 0 || c.sessions[i - 1].end <= s.start else {
+                    throw TrustBundleError.invalid("class \(c.id) has sessions out of order or overlapping at \(s)")
+                }
+            }
+            let r = c.rules
+            guard [r.signInOpensBefore, r.signOutClosesAfter, r.minimumStay, r.lateAfter].allSatisfy({ (0...720).contains($0) })
+            else { throw TrustBundleError.invalid("class \(c.id) has rule minutes outside 0 to 720") }
+        }
+        var vouchers = Set<UInt64>()
+        for r in roster {
+            guard classIDs.contains(r.classID) else {
+                throw TrustBundleError.invalid("roster names voucher \(r.voucherID) for class \(r.classID), not in the bundle")
+            }
+            guard vouchers.insert(r.voucherID).inserted else {
+                throw TrustBundleError.invalid("roster lists voucher \(r.voucherID) twice")
             }
         }
-        for r in roster where !classIDs.contains(r.classID) {
-            throw TrustBundleError.invalid("roster names voucher \(r.voucherID) for class \(r.classID), not in the bundle")
+        var revoked = Set<UInt64>()
+        for r in revocations where !revoked.insert(r.voucherID).inserted {
+            throw TrustBundleError.invalid("revocations list voucher \(r.voucherID) twice")
         }
     }
 }

@@ -43,6 +43,10 @@ enum SiteSchema {
             reason    TEXT NOT NULL,
             signature BLOB NOT NULL CHECK (length(signature) = 64)
         );
+        CREATE TRIGGER checkpoints_append_only_update BEFORE UPDATE ON checkpoints
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+        CREATE TRIGGER checkpoints_append_only_delete BEFORE DELETE ON checkpoints
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 
         -- The trust bundle in force, whole, and exploded for lookups.
         CREATE TABLE trust (

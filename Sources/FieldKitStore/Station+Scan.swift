@@ -69,27 +69,29 @@ extension Station {
             try closeDueSessions(now: now)
             let warnings = try currentWarnings(now: now)
             guard let info = try classInfo(entry.classID) else { throw StationError.notOnRoster(voucherID) }
-            let day = when.classDay(utcOffset: utcOffset)
+            let day = ScanEvaluator(trust: self, utcOffset: utcOffset).sessionDay(of: info, at: when)
             let decision: ScanDecision
             if let r = try revocation(voucherID) {
                 decision = .reject(reason: .revoked, detail: "revoked on \(r.revokedAt.classDay(utcOffset: utcOffset)) (reason: \(r.reason))")
             } else if day < info.startDate || day > info.endDate {
                 decision = .reject(reason: .outsideClassDates, detail: "class \(info.id) runs \(info.startDate) to \(info.endDate)")
             } else {
-                decision = try manualDecision(info: info, voucher: voucherID, direction: direction, at: when)
+                decision = try manualDecision(info: info, day: day, voucher: voucherID, direction: direction, at: when)
             }
-            return try record(decision, voucher: voucherID, body: nil, code: nil, now: when, kind: .manual,
-                              manualReason: reason, warnings: warnings)
+            let outcome = try record(decision, voucher: voucherID, body: nil, code: nil, now: when, kind: .manual,
+                                     manualReason: reason, warnings: warnings)
+            // An entry into a session that has already closed is settled at once.
+            try closeDueSessions(now: now)
+            return outcome
         }
     }
 
-    func manualDecision(info: ClassInfo, voucher: UInt64, direction: Direction, at when: Timestamp) throws -> ScanDecision {
-        let day = when.classDay(utcOffset: utcOffset)
+    func manualDecision(info: ClassInfo, day: ClassDay, voucher: UInt64, direction: Direction, at when: Timestamp)
+        throws -> ScanDecision
+    {
+        let evaluator = ScanEvaluator(trust: self, utcOffset: utcOffset)
         // The session whose extended window holds the time; the instructor names the direction.
-        for (i, w) in info.sessions.enumerated() {
-            let opens = day.at(w.start, utcOffset: utcOffset).adding(minutes: -info.rules.signInOpensBefore)
-            let closes = day.at(w.end, utcOffset: utcOffset).adding(minutes: info.rules.signOutClosesAfter)
-            guard when >= opens, when <= closes else { continue }
+        for (i, w) in info.sessions.enumerated() where evaluator.window(w, on: day, rules: info.rules).contains(when) {
             let key = SessionKey(classID: info.id, day: day, index: i)
             let record = try attendance(key, voucher: voucher)
             switch (direction, record) {
@@ -102,7 +104,9 @@ extension Station {
                 throw StationError.noSignIn(voucher, session: "session \(w) of \(day)")
             case (.signOut, let r?):
                 if let out = r.signedOutAt { return .duplicate(reason: .alreadyOut, session: key, earlier: out) }
-                guard when > r.signedInAt else { throw StationError.noSignIn(voucher, session: "session \(w) of \(day)") }
+                guard when > r.signedInAt else {
+                    throw StationError.outBeforeIn(voucher, signedInAt: r.signedInAt.localClock(utcOffset: utcOffset))
+                }
                 return .accept(direction: .signOut, session: key, late: false)
             }
         }
@@ -167,7 +171,8 @@ extension Station {
         case .reject(let reason, let detail):
             let event = try append(
                 EventDraft(kind: .refused, voucherID: voucher, classID: body?.classID ?? entry?.classID, reason: reason.rawValue,
-                           note: manualReason.map { "\(detail); manual: \($0)" } ?? detail, code: code, wallTime: now))
+                           note: manualReason.map { "\(detail); manual: \($0)" } ?? detail, code: code,
+                           flags: kind == .manual ? [.manual] : [], wallTime: now))
             outcome.reason = reason
             outcome.seq = event.seq
             outcome.message = "\(who): \(detail); \(Station.advice(reason))"
@@ -221,8 +226,12 @@ extension Station {
     func ensureSession(_ s: SessionKey) throws {
         guard let info = try classInfo(s.classID) else { return }
         let closes = s.day.at(info.sessions[s.index].end, utcOffset: utcOffset).adding(minutes: info.rules.signOutClosesAfter)
+        // A late manual entry reopens a closed session, so that it is closed (and flagged) again.
         try db.run(
-            "INSERT OR IGNORE INTO sessions(class_id, class_day, session_index, closes_ms) VALUES (?, ?, ?, ?)",
+            """
+            INSERT INTO sessions(class_id, class_day, session_index, closes_ms) VALUES (?, ?, ?, ?)
+            ON CONFLICT DO UPDATE SET closed = 0
+            """,
             sessionValues(s) + [.integer(closes.milliseconds)])
     }
 
@@ -270,10 +279,13 @@ extension Station {
     }
 
     /// What is stored for a scanned text: the digits of a well-formed code (no personal data in
-    /// it), or only a digest and length of anything else, which could be whatever was typed.
+    /// it), or only a keyed digest and the length of anything else, which could be whatever was
+    /// typed (an ID number by mistake). The key is derived from the device key, so the digest
+    /// cannot be reversed by hashing guesses without the device; the device can still match it.
     func codeForLog(_ text: String, _ decoded: Result<VoucherCode, any Error>) -> String {
         if case .success(let c) = decoded { return c.text }
-        let digest = SHA256.hash(data: Array(text.utf8))
-        return "sha256:\(hexString(digest))/\(text.utf8.count)"
+        let key = SymmetricKey(data: SHA256.hash(data: Array("FKMAL1".utf8) + Array(deviceKey.rawRepresentation)))
+        let digest = HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)
+        return "hmac-sha256:\(hexString(digest))/\(text.utf8.count)"
     }
 }

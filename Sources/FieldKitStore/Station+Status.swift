@@ -87,7 +87,7 @@ extension Station {
             for (i, w) in info.sessions.enumerated() {
                 let row = try db.first(
                     """
-                    SELECT count(*), count(out_seq), count(open_seq) FROM attendance
+                    SELECT count(*), count(out_seq), count(open_seq IS NOT NULL AND out_seq IS NULL OR NULL) FROM attendance
                     WHERE class_id = ? AND class_day = ? AND session_index = ?
                     """, [.integer(Int64(info.id)), .text(today.description), .integer(Int64(i))]
                 ) { (Int($0.int64(0)), Int($0.int64(1)), Int($0.int64(2))) } ?? (0, 0, 0)

@@ -35,7 +35,10 @@ extension Station {
                 ($0.int64(0), $0.text(1) ?? "", $0.blob(2))
             }) {
                 guard bundle.countyID == held.1 else { throw TrustBundleError.wrongCounty(bundle.countyID, expected: held.1) }
-                if bundle.sequence == held.0 && SignedTrustBundle.samePayload(held.2, fileBytes) {
+                if bundle.sequence == held.0 {
+                    guard SignedTrustBundle.samePayload(held.2, fileBytes) else {
+                        throw TrustBundleError.sequenceReused(bundle.sequence)
+                    }
                     var same = summary
                     same.changed = false
                     return same

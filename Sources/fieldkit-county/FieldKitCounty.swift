@@ -79,7 +79,7 @@ extension FieldKitCounty {
     /// `fieldkit-county key list|rotate`.
     struct Key: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Voucher signing keys.", subcommands: [List.self, Rotate.self])
+            abstract: "Voucher signing keys.", subcommands: [List.self, Rotate.self, Revoke.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the voucher signing keys.")
@@ -110,6 +110,26 @@ extension FieldKitCounty {
                 try guarded {
                     let k = try options.open().rotateKey()
                     say("new voucher signing key \(k.kid); export fresh trust bundles for the sites")
+                    return .ok
+                }
+            }
+        }
+
+        /// `fieldkit-county key revoke`, for a compromised key.
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Revoke a compromised voucher signing key (its vouchers must be reissued).")
+            @OptionGroup var options: CountyOptions
+            @Argument(help: "The key id (8 hex digits, from `key list`).") var kid: String
+
+            func validate() throws {
+                guard KeyID(hex: kid) != nil else { throw ValidationError("'\(kid)' is not a key id of 8 hex digits") }
+            }
+
+            func run() async throws {
+                try guarded {
+                    try options.open().revokeKey(KeyID(hex: kid)!)
+                    say("key \(kid) revoked; export fresh trust bundles and reissue the vouchers it signed")
                     return .ok
                 }
             }

@@ -89,6 +89,18 @@ struct CountyOfficeTests {
         #expect(Files.mode(county.home + "/keys/voucher-\(new.kid).key") == 0o600)
     }
 
+    @Test("revoking a compromised key makes a new active one; the bundle marks it revoked")
+    func keyRevocation() throws {
+        let county = try makeCounty()
+        let old = try county.listKeys()[0]
+        try county.revokeKey(old.kid)
+        let keys = try county.listKeys()
+        #expect(keys.first { $0.kid == old.kid }?.status == .revoked)
+        #expect(keys.filter { $0.status == .active }.count == 1)
+        #expect(throws: CountyError.self) { try county.revokeKey(old.kid) }
+        #expect(throws: CountyError.self) { try county.revokeKey(KeyID(0xDEAD_BEEF)) }
+    }
+
     @Test("revocation: needs a reason, once; the bundle lists it and drops it from the roster")
     func revocation() throws {
         let county = try makeCounty()

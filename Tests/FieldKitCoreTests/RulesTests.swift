@@ -168,6 +168,12 @@ struct BasicsTests {
         #expect(try IDNumber("11010519491231002X").masked == "1101**********002X")
     }
 
+    @Test("times and key ids accept only their digits", arguments: ["+8:30", "-0:30", "8:3", "08:60", "24:00", " 8:30"])
+    func strictTimes(text: String) { #expect(LocalTime(text) == nil) }
+
+    @Test("key ids are 8 hex digits", arguments: ["+1234567", "-0000000", "1234567", "123456789", "abcdefgz"])
+    func strictKeyIDs(text: String) { #expect(KeyID(hex: text) == nil) }
+
     @Test("session lists")
     func sessions() {
         #expect(SessionWindow.parseList("08:30-11:30,14:00-17:00")?.count == 2)

@@ -32,6 +32,30 @@ struct TrustBundleTests {
         #expect(reread == bundle)
     }
 
+    @Test("bundles with duplicates, bad levels or overlapping sessions are invalid")
+    func invalidContent() throws {
+        let base = try SignedTrustBundle(fileBytes: Array(vectors.file.utf8)).open(rootKey: root)
+        var b = base
+        b.signingKeys.append(b.signingKeys[0])
+        #expect(throws: TrustBundleError.self) { try b.validate() }
+        b = base
+        b.roster.append(b.roster[0])
+        #expect(throws: TrustBundleError.self) { try b.validate() }
+        b = base
+        b.classes[0].level = 6
+        #expect(throws: TrustBundleError.self) { try b.validate() }
+        b = base
+        b.classes[0].sessions = SessionWindow.parseList("14:00-17:00")! + SessionWindow.parseList("08:30-11:30")!
+        #expect(throws: TrustBundleError.self) { try b.validate() }
+        b = base
+        b.classes[0].rules.minimumStay = -1
+        #expect(throws: TrustBundleError.self) { try b.validate() }
+        b = base
+        b.revocations.append(b.revocations[0])
+        #expect(throws: TrustBundleError.self) { try b.validate() }
+        #expect(throws: Never.self) { try base.validate() }
+    }
+
     @Test("a changed payload, another root, or garbage is refused with a reason")
     func refusals() throws {
         let signed = try SignedTrustBundle(fileBytes: Array(vectors.file.utf8))

@@ -132,6 +132,47 @@ struct StationTests {
         #expect(e.reason == "phone dead" && e.wallTime == at)
     }
 
+    @Test("a session ending late at night: the sign-out window runs past midnight")
+    func pastMidnight() throws {
+        let f = try Fixture(sessions: "19:00-23:30")
+        f.clock.set("2026-03-02", "19:00")
+        _ = try f.station.scan(f.code(0))
+        f.clock.set("2026-03-03", "00:20")
+        let o = try f.station.scan(f.code(0))
+        #expect(o.result == .accepted && o.direction == .signOut)
+        let e = try f.station.events().last!
+        #expect(e.classDay?.description == "2026-03-02")
+        // A sign-in opening before midnight for a session starting just after it
+        let g = try Fixture(sessions: "00:10-02:00")
+        g.clock.set("2026-03-02", "23:50")
+        let p = try g.station.scan(g.code(0))
+        #expect(p.result == .accepted && p.direction == .signIn)
+        #expect(try g.station.events().last!.classDay?.description == "2026-03-03")
+    }
+
+    @Test("manual entries after the session closed are settled: counters never go negative")
+    func lateManualEntries() throws {
+        let f = try Fixture()
+        f.clock.set("2026-03-02", "08:30")
+        _ = try f.station.scan(f.code(0))
+        f.clock.set("2026-03-02", "13:00")  // the morning closed at 12:30 with voucher 0 open
+        let at = ClassDay(iso: "2026-03-02")!.at(LocalTime("11:30")!)
+        let out = try f.station.manual(voucherID: f.vouchers[0].voucherID, direction: .signOut, reason: "forgot", at: at)
+        #expect(out.result == .accepted && out.flags == ["manual"])
+        let late = try f.station.manual(voucherID: f.vouchers[1].voucherID, direction: .signIn, reason: "phone dead", at: at)
+        #expect(late.result == .accepted)
+        let morning = try f.station.status().today[0]
+        #expect(morning.signedInNow == 0 && morning.signedOut == 1 && morning.openAtEnd == 1)
+        #expect(try f.station.events().filter { $0.kind == .openAtEnd }.map(\.voucherID) == [f.vouchers[0].voucherID, f.vouchers[1].voucherID])
+        #expect(throws: StationError.outBeforeIn(f.vouchers[0].voucherID, signedInAt: "14:10")) {
+            f.clock.set("2026-03-02", "14:10")
+            _ = try f.station.scan(f.code(0))
+            try f.station.manual(voucherID: f.vouchers[0].voucherID, direction: .signOut, reason: "x",
+                                 at: ClassDay(iso: "2026-03-02")!.at(LocalTime("14:00")!))
+        }
+        #expect(try f.station.verifyLog().ok)
+    }
+
     @Test("trust: rollback refused, same bundle idempotent, other site refused, expiry warns")
     func trustRules() throws {
         let f = try Fixture()
@@ -140,6 +181,11 @@ struct StationTests {
         #expect(try f.station.importTrust(fileBytes: newer).changed)
         #expect(try f.station.importTrust(fileBytes: newer).changed == false)
         #expect(throws: TrustBundleError.rollback(2, held: 3)) { try f.station.importTrust(fileBytes: old) }
+        // The same sequence with other content (a county restored from an old backup)
+        try f.county.db.run("UPDATE sites SET bundle_sequence = 2 WHERE id = 'S01'")
+        try f.county.addSite(id: "S03", name: "x")
+        let reused = try f.county.exportBundle(site: "S01", validDays: 5).fileBytes
+        #expect(throws: TrustBundleError.sequenceReused(3)) { try f.station.importTrust(fileBytes: reused) }
         #expect(throws: TrustBundleError.self) { try f.station.importTrust(fileBytes: f.county.exportBundle(site: "S02").fileBytes) }
         #expect(throws: TrustBundleError.self) { try f.station.importTrust(fileBytes: Array("garbage".utf8)) }
         f.clock.set("2026-04-20", "09:00")
