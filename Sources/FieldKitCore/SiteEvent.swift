@@ -60,8 +60,9 @@ public struct SiteEvent: Sendable, Equatable {
     public var reason: String?
     /// Words for people: the refusal's detail, the bundle's sequence.
     public var note: String?
-    /// The scanned digits (a well-formed code carries no personal data), or `sha256:<hex>/<length>`
-    /// of a malformed input, which might be anything the keyboard typed.
+    /// The scanned digits (a well-formed code carries no personal data), or
+    /// `hmac-sha256:<hex>/<length>`, keyed by the device, of a malformed input, which might be
+    /// anything the keyboard typed.
     public var code: String?
     /// Sorted, comma-separated ``EventFlag`` values.
     public var flags: String
