@@ -165,18 +165,7 @@ public final class Station {
             sessionIndex: draft.session?.index, reason: draft.reason, note: draft.note, code: draft.code, flags: flags,
             wallTime: draft.wallTime ?? now, utcOffset: utcOffset, bootID: clock.bootID,
             monotonicNanos: clock.monotonicNanos(), prevHash: prev)
-        let values: [SQLValue] = event.canonicalFields.map {
-            switch $0 {
-            case .null: .null
-            case .integer(let v): .integer(v)
-            case .textBytes(let b): .text(String(decoding: b, as: UTF8.self))
-            case .blob(let b): .blob(b)
-            }
-        }
-        try db.run(
-            "INSERT INTO events(\(EventHash.columns.joined(separator: ", ")), hash) VALUES ("
-                + Array(repeating: "?", count: EventHash.columns.count + 1).joined(separator: ", ") + ")",
-            values + [.blob(event.hash)])
+        try db.insert(event)
         try raiseHighWater(now)
         return event
     }
