@@ -86,7 +86,11 @@ let package = Package(
         // Benchmark driver used by Scripts/bench (never by the tests).
         .executableTarget(
             name: "fieldkit-bench",
-            dependencies: ["FieldKitCore", "FieldKitStore", "CountyKit"],
+            dependencies: [
+                "FieldKitCore", "FieldKitStore", "CountyKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/fieldkit-bench",
             swiftSettings: strict
         ),

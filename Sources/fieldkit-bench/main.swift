@@ -1,10 +1,10 @@
 // fieldkit-bench: the benchmark driver behind Scripts/bench. Each subcommand prints one JSON
 // object on standard output; progress goes to standard error.
 //
-//   fieldkit-bench scan-path --dir DIR [--events N] [--scans N] [--vouchers N]
+//   fieldkit-bench scan-path --dir DIR [--events N] [--scans N] [--vouchers N] [--wal-autocheckpoint PAGES]
 //       Sets up a county and a station in DIR (which must be on a real disk, so fsync is
 //       real), bulk-fills the log to N events, times N scans through Station.scan, then
-//       verifies the log.
+//       verifies the log. --wal-autocheckpoint is for experiments (0 turns it off).
 //   fieldkit-bench verify-rate [--seconds S] [--message-bytes N]
 //       Ed25519 verifications per second (swift-crypto), as the station verifies vouchers.
 //   fieldkit-bench roster --count N [--first N]
@@ -16,7 +16,7 @@ import FoundationEssentials
 #endif
 
 let usage = """
-    usage: fieldkit-bench scan-path --dir DIR [--events N] [--scans N] [--vouchers N]
+    usage: fieldkit-bench scan-path --dir DIR [--events N] [--scans N] [--vouchers N] [--wal-autocheckpoint PAGES]
            fieldkit-bench verify-rate [--seconds S] [--message-bytes N]
            fieldkit-bench roster --count N [--first N]
     """
@@ -48,7 +48,8 @@ do {
         try printJSON(
             try runScanPath(
                 dir: dir, events: try number(opts, "events", Int64(0)), scans: try number(opts, "scans", 10_000),
-                vouchers: try number(opts, "vouchers", 2_000)))
+                vouchers: try number(opts, "vouchers", 2_000),
+                walAutocheckpoint: try opts["wal-autocheckpoint"].map { _ in try number(opts, "wal-autocheckpoint", 1000) }))
     case "verify-rate":
         try printJSON(
             try runVerifyRate(
