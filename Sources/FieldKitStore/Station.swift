@@ -160,7 +160,7 @@ public final class Station {
         var flags = draft.flags
         if try clockBehind(now) { flags.insert(.clock) }
         let event = SiteEvent(
-            seq: seq + 1, uuid: newUUID(), deviceID: deviceID, kind: draft.kind, direction: draft.direction,
+            seq: seq + 1, uuid: uuidV7(milliseconds: now.milliseconds), deviceID: deviceID, kind: draft.kind, direction: draft.direction,
             voucherID: draft.voucherID, classID: draft.session?.classID ?? draft.classID, classDay: draft.session?.day,
             sessionIndex: draft.session?.index, reason: draft.reason, note: draft.note, code: draft.code, flags: flags,
             wallTime: draft.wallTime ?? now, utcOffset: utcOffset, bootID: clock.bootID,

@@ -39,6 +39,3 @@ public struct SystemClock: StationClock {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }
-
-/// Random UUIDs, lower-case (UUID is in FoundationEssentials; this keeps the format in one place).
-func newUUID() -> String { UUID().uuidString.lowercased() }

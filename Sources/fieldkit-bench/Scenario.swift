@@ -107,7 +107,7 @@ struct Scenario {
         ) throws -> Int64 {
             mono += 1_000_000
             let event = SiteEvent(
-                seq: seq + 1, uuid: UUID().uuidString.lowercased(), deviceID: deviceID, kind: kind,
+                seq: seq + 1, uuid: uuidV7(milliseconds: time.milliseconds), deviceID: deviceID, kind: kind,
                 direction: direction, voucherID: voucher?.voucherID, classID: session?.classID, classDay: session?.day,
                 sessionIndex: session?.index, note: note, code: voucher?.code, flags: flags, wallTime: time,
                 utcOffset: utcOffset, bootID: clock.bootID, monotonicNanos: mono, prevHash: prev)

@@ -182,3 +182,15 @@ struct BasicsTests {
         #expect(SessionWindow.parseList("8.30-11") == nil)
     }
 }
+
+@Suite("UUID v7")
+struct UUIDv7Tests {
+    @Test("version and variant bits; time order")
+    func shape() {
+        let a = uuidV7(milliseconds: 1_700_000_000_000)
+        let b = uuidV7(milliseconds: 1_700_000_000_001)
+        #expect(a.count == 36 && Array(a)[14] == "7" && "89ab".contains(Array(a)[19]))
+        #expect(a < b)
+        #expect(a.hasPrefix("018bcfe5-6800-7"))
+    }
+}
