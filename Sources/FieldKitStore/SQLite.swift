@@ -54,6 +54,9 @@ public final class Database {
     /// The file.
     public let path: String
     var cache: [String: Statement] = [:]
+    /// Frames in the write-ahead log after the last commit (see ``deferCheckpoints(safetyLimit:)``).
+    public fileprivate(set) var walFrames: Int32 = 0
+    fileprivate var walSafetyLimit: Int32 = 1000
 
     /// How durable commits are.
     public enum Durability: Sendable {
@@ -86,6 +89,7 @@ public final class Database {
     }
 
     deinit {
+        sqlite3_wal_hook(handle, nil, nil)
         cache.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -179,6 +183,36 @@ public final class Database {
                 try execute("PRAGMA user_version = \(i + 1)")
             }
         }
+    }
+
+    /// Takes write-ahead-log checkpoints off the commit path: a commit no longer copies the WAL
+    /// into the database (SQLite's automatic checkpoint), so the answer to a scan is not held up
+    /// by it; the caller runs ``checkpoint(ifFramesAtLeast:)`` after answering. A commit still
+    /// checkpoints once the WAL reaches `safetyLimit` frames, should nobody else do it.
+    public func deferCheckpoints(safetyLimit: Int32 = 20_000) {
+        walSafetyLimit = safetyLimit
+        sqlite3_wal_hook(
+            handle,
+            { context, db, name, frames in
+                let database = Unmanaged<Database>.fromOpaque(context!).takeUnretainedValue()
+                database.walFrames = frames
+                if frames >= database.walSafetyLimit {
+                    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                    database.walFrames = 0
+                }
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Copies the WAL into the database file (a passive checkpoint: it never waits for readers)
+    /// when it has grown to `frames` frames. Returns whether it ran.
+    @discardableResult
+    public func checkpoint(ifFramesAtLeast frames: Int32) throws -> Bool {
+        guard walFrames >= frames else { return false }
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        guard rc == SQLITE_OK || rc == SQLITE_BUSY else { throw error(rc) }
+        walFrames = 0
+        return true
     }
 
     /// `PRAGMA integrity_check`: "ok", or SQLite's findings.

@@ -51,6 +51,7 @@ public final class Station {
         guard Files.exists(dbPath) else { throw StationError.notInitialized(home) }
         let db = try Database(path: dbPath)
         try db.migrate(SiteSchema.migrations)
+        db.deferCheckpoints()
         func setting(_ key: String) throws -> String? {
             try db.first("SELECT value FROM settings WHERE key = ?", [.text(key)]) { $0.text(0) } ?? nil
         }
@@ -189,6 +190,15 @@ public final class Station {
     /// Whether the clock reads earlier than the latest time seen, minus the tolerance.
     func clockBehind(_ now: Timestamp) throws -> Bool {
         now.milliseconds < (try highWater()) - Int64(Station.clockTolerance)
+    }
+
+    /// Housekeeping to run after an answer has been given, never before: copies the
+    /// write-ahead log into the database once it has grown (about 4 MB), so scans are not held
+    /// up by it. Safe to call after every scan.
+    /// - Returns: whether a checkpoint ran.
+    @discardableResult
+    public func maintain() throws -> Bool {
+        try db.checkpoint(ifFramesAtLeast: 1000)
     }
 
     // MARK: - Checkpoints

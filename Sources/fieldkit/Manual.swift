@@ -46,6 +46,7 @@ extension FieldKit {
                 let outcome = try station.manual(
                     voucherID: voucherID, direction: Direction(rawValue: direction)!, reason: reason, at: when)
                 if json { say(try jsonLine(outcome)) } else { say(outcome.message) }
+                try station.maintain()
                 switch outcome.result {
                 case .accepted: return .ok
                 case .duplicate: return .duplicate

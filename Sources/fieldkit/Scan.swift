@@ -28,10 +28,15 @@ extension FieldKit {
         func run() async throws {
             try guarded {
                 let station = try options.openStation()
-                guard stdin else { return try show(try station.scan(code ?? "")) }
+                guard stdin else {
+                    let status = try show(try station.scan(code ?? ""))
+                    try station.maintain()
+                    return status
+                }
                 while let line = readLine(strippingNewline: true) {
                     if line.trimmingWhitespace().isEmpty { continue }
                     _ = try show(try station.scan(line))
+                    try station.maintain()
                 }
                 return .ok
             }
