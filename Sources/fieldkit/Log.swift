@@ -26,7 +26,7 @@ extension FieldKit {
                     if json {
                         say(try jsonLine(v))
                     } else if v.ok {
-                        say("log verified: \(v.events) events, chain intact, \(v.checkpoints) checkpoints signed by device \(station.deviceID)")
+                        say("log verified: \(v.events) events, chain intact, \(v.checkpoints) checkpoint\(v.checkpoints == 1 ? "" : "s") signed by device \(station.deviceID)")
                     } else {
                         say("LOG ALTERED at sequence \(v.firstBrokenSeq ?? 0): \(v.problem ?? ""); keep this PC as it is and tell the county")
                     }
