@@ -31,7 +31,7 @@ public final class CountyOffice {
     /// Opens an initialised county home.
     /// - Throws: ``CountyError/notInitialized(_:)``.
     public init(
-        home: String, logger: Logger = Logger(label: "fieldkit-county"),
+        home: String, logger: Logger = Logger(label: "fieldkit-county", factory: { _ in SwiftLogNoOpLogHandler() }),
         now: @escaping @Sendable () -> Timestamp = { SystemClock().now() }
     ) throws {
         let path = home + "/" + Layout.database
@@ -53,7 +53,7 @@ public final class CountyOffice {
     /// `root.pub` for the sites, and the database.
     @discardableResult
     public static func initialize(
-        home: String, countyID: String, logger: Logger = Logger(label: "fieldkit-county"),
+        home: String, countyID: String, logger: Logger = Logger(label: "fieldkit-county", factory: { _ in SwiftLogNoOpLogHandler() }),
         now: @escaping @Sendable () -> Timestamp = { SystemClock().now() }
     ) throws -> CountyOffice {
         guard (1...12).contains(countyID.count), countyID.utf8.allSatisfy({ (48...57).contains($0) }) else {

@@ -44,7 +44,7 @@ public final class Station {
 
     /// Opens an initialised station.
     /// - Throws: ``StationError/notInitialized(_:)`` when the home holds none.
-    public init(home: String, clock: any StationClock = SystemClock(), logger: Logger = Logger(label: "fieldkit"))
+    public init(home: String, clock: any StationClock = SystemClock(), logger: Logger = Logger(label: "fieldkit", factory: { _ in SwiftLogNoOpLogHandler() }))
         throws
     {
         let dbPath = home + "/" + Layout.database
@@ -84,7 +84,7 @@ public final class Station {
     @discardableResult
     public static func initialize(
         home: String, siteID: String, rootKeyFile: [UInt8], clock: any StationClock = SystemClock(),
-        logger: Logger = Logger(label: "fieldkit")
+        logger: Logger = Logger(label: "fieldkit", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws -> Station {
         guard !siteID.isEmpty, siteID.count <= 32,
             siteID.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") })
