@@ -27,6 +27,17 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
         // The domain, pure: codecs, bundle, rules, event model. No files, no sockets.
         .target(
             name: "FieldKitCore",
@@ -54,6 +65,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // QR codes (libqrencode) and their renderers: SVG, PNG (zlib), terminal.
+        .target(
+            name: "FieldKitQR",
+            dependencies: ["CQRencode", "CZlib"],
+            swiftSettings: strict
+        ),
         // What both command-line tools share: error lines, exit codes, output.
         .target(
             name: "FieldKitCLI",
@@ -108,6 +125,11 @@ let package = Package(
         .testTarget(
             name: "CountyKitTests",
             dependencies: ["CountyKit", "FieldKitCore", "FieldKitStore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FieldKitQRTests",
+            dependencies: ["FieldKitQR", "FieldKitCore"],
             swiftSettings: strict
         ),
         .testTarget(
