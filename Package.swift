@@ -71,6 +71,12 @@ let package = Package(
             dependencies: ["CQRencode", "CZlib"],
             swiftSettings: strict
         ),
+        // Printable pages: voucher cards (county) and the day's sign-in sheet (site).
+        .target(
+            name: "FieldKitPrint",
+            dependencies: ["FieldKitCore", "FieldKitQR"],
+            swiftSettings: strict
+        ),
         // What both command-line tools share: error lines, exit codes, output.
         .target(
             name: "FieldKitCLI",
@@ -85,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "FieldKitCLI",
+                "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -94,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit-county",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "CountyKit", "FieldKitCLI",
+                "FieldKitCore", "FieldKitStore", "CountyKit", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldKitQRTests",
-            dependencies: ["FieldKitQR", "FieldKitCore"],
+            dependencies: ["FieldKitQR", "FieldKitCore", "FieldKitPrint"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -77,3 +77,23 @@ public func makeLogger(label: String) -> Logger {
     logger.logLevel = environment("FIELDKIT_LOG").flatMap(Logger.Level.init(rawValue:)) ?? .warning
     return logger
 }
+
+/// `--lang zh|en`; without it the language follows `LANG`, and Chinese is the default.
+public struct LanguageOption: ParsableArguments {
+    /// The flag's value.
+    @Option(help: "zh or en (default: from LANG, else zh).")
+    public var lang: String?
+
+    public init() {}
+
+    /// The localizer for the chosen language.
+    public func localizer() -> Localizer {
+        Localizer(Language.resolve(flag: lang, lang: environment("LANG")))
+    }
+
+    public func validate() throws {
+        if let lang, !["zh", "zh-hans", "zh-cn", "en"].contains(lang.lowercased()) {
+            throw ValidationError("--lang must be zh or en, not '\(lang)'")
+        }
+    }
+}

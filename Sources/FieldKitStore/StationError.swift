@@ -20,6 +20,8 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     case reasonRequired
     /// A manual sign-out without a sign-in.
     case noSignIn(UInt64, session: String)
+    /// A class this site's trust bundle does not hold.
+    case unknownClass(UInt32)
     /// A manual sign-out earlier than the sign-in.
     case outBeforeIn(UInt64, signedInAt: String)
     /// A manual time that is in the future.
@@ -40,6 +42,8 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
         case .reasonRequired: "a manual entry needs a reason (--reason \"scanner broken\"); nothing was recorded"
         case .noSignIn(let v, let s):
             "voucher \(v) has no sign-in in \(s); enter the sign-in first (--direction in)"
+        case .unknownClass(let c):
+            "class \(c) is not in this site's trust bundle; check the number with `fieldkit status`"
         case .outBeforeIn(let v, let t):
             "voucher \(v) signed in at \(t); a sign-out must be later (check --at); nothing was recorded"
         case .manualInFuture(let t): "manual time \(t) is in the future; nothing was recorded"

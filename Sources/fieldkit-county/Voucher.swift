@@ -2,13 +2,15 @@ import ArgumentParser
 import CountyKit
 import FieldKitCLI
 import FieldKitCore
+import FieldKitPrint
+import FieldKitQR
 import FieldKitStore
 
 extension FieldKitCounty {
     /// `fieldkit-county voucher issue|revoke|list`.
     struct Voucher: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Revoke.self, List.self])
+            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Revoke.self, List.self, Cards.self])
 
         struct Issue: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -73,6 +75,46 @@ extension FieldKitCounty {
                             say("\(v.voucherID)  class \(v.classID)  \(v.name)  \(v.idMasked)"
                                 + (v.revokedAt.map { "  REVOKED \($0.classDay()) (\(v.revokeReason ?? ""))" } ?? ""))
                         }
+                    }
+                    return .ok
+                }
+            }
+        }
+
+        struct Cards: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print a class's vouchers: an A4 page of 8 cards, and one PNG per voucher for phones.")
+            @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
+            @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
+            @Option(help: "The HTML page to write.") var out: String?
+            @Option(help: "A folder for one PNG per voucher (voucher-ID.png).") var png: String?
+
+            func validate() throws {
+                if out == nil && png == nil { throw ValidationError("give --out cards.html, --png DIR, or both") }
+            }
+
+            func run() async throws {
+                try guarded {
+                    let office = try options.open()
+                    guard let (info, _) = try office.classInfo(classID) else { throw CountyError.unknownClass(classID) }
+                    let vouchers = try office.vouchers(classID: classID).filter { $0.revokedAt == nil }
+                    guard !vouchers.isEmpty else { throw CLIMessage("class \(classID) has no valid vouchers; issue them first") }
+                    if let out {
+                        let cards = vouchers.map {
+                            VoucherCard(
+                                voucherID: $0.voucherID, name: $0.name, idMasked: $0.idMasked, className: info.name,
+                                trade: info.trade, level: info.level, validFrom: $0.validFrom, validTo: $0.validTo, code: $0.code)
+                        }
+                        try emit(Array(try VoucherCardsPage.html(cards, localizer: language.localizer()).utf8), to: out)
+                        say("\(cards.count) voucher cards written to \(out) (A4, 8 a page)")
+                    }
+                    if let png {
+                        try Files.makeDirectory(png, mode: 0o755)
+                        for v in vouchers {
+                            try Files.writeAtomically(try QRCode(v.code, level: .quartile).png(scale: 8), to: "\(png)/voucher-\(v.voucherID).png")
+                        }
+                        say("\(vouchers.count) PNG files written to \(png)")
                     }
                     return .ok
                 }

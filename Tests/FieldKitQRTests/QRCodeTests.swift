@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitPrint
 import FieldKitQR
 import FoundationEssentials
 import Testing
@@ -76,4 +77,25 @@ struct QRCodeTests {
 
     @Test("empty text is refused")
     func empty() { #expect(throws: QRCodeError.self) { try QRCode("", level: .low) } }
+}
+
+@Suite("Printed pages")
+struct PrintedPagesTests {
+    func cards(_ n: Int) -> [VoucherCard] {
+        (0..<n).map {
+            VoucherCard(
+                voucherID: 1_000_001 + UInt64($0), name: "张<三>\($0)", idMasked: "1410**********123\($0 % 10)",
+                className: "中式烹调师", trade: OccupationCode("4-03-02-01")!, level: 5,
+                validFrom: ClassDay(iso: "2026-03-02")!, validTo: ClassDay(iso: "2026-03-31")!, code: QRCodeTests.code)
+        }
+    }
+
+    @Test("8 cards a page, QR 36 mm, names escaped, labels in the chosen language")
+    func cardsPage() throws {
+        let html = try VoucherCardsPage.html(cards(9), localizer: Localizer(.zhHans))
+        #expect(html.components(separatedBy: "<section class=\"page\">").count - 1 == 2)
+        #expect(html.components(separatedBy: "class=\"card\"").count - 1 == 9)
+        #expect(html.contains("width=\"36mm\"") && html.contains("张&lt;三&gt;0") && html.contains("五级/初级工"))
+        #expect(try VoucherCardsPage.html(cards(1), localizer: Localizer(.en)).contains("level 5, junior worker"))
+    }
 }

@@ -306,3 +306,29 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Day sheet")
+struct DaySheetTests {
+    @Test("every roster trainee per session, times and flags; totals add up")
+    func sheet() throws {
+        let f = try Fixture()
+        f.clock.set("2026-03-02", "08:30")
+        _ = try f.station.scan(f.code(0))
+        f.clock.set("2026-03-02", "09:00")
+        _ = try f.station.scan(f.code(1))
+        f.clock.set("2026-03-02", "11:35")
+        _ = try f.station.scan(f.code(0))
+        _ = try f.station.manual(voucherID: f.vouchers[2].voucherID, direction: .signIn, reason: "phone dead",
+                                 at: ClassDay(iso: "2026-03-02")!.at(LocalTime("08:40")!))
+        f.clock.set("2026-03-02", "13:00")
+        let sheet = try f.station.daySheet(classID: 12, day: ClassDay(iso: "2026-03-02")!)
+        let morning = sheet.sessions[0]
+        #expect(morning.rows.count == 5 && morning.expected == 5)
+        #expect(morning.rows[0].signedOut != nil && morning.rows[0].flags.isEmpty)
+        #expect(morning.rows[1].flags == [.late, .open])
+        #expect(morning.rows[2].flags == [.manual, .open])
+        #expect(morning.signedIn == 3 && morning.signedOut == 1 && morning.open == 2 && morning.absent == 2)
+        #expect(sheet.sessions[1].signedIn == 0)
+        #expect(throws: StationError.unknownClass(13)) { try f.station.daySheet(classID: 13, day: ClassDay(iso: "2026-03-02")!) }
+    }
+}
