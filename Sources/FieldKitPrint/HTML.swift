@@ -27,6 +27,7 @@ func pageHead(title: String, lang: String, css: String) -> String {
     body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
            "Microsoft YaHei", "PingFang SC", sans-serif; color: #000; background: #fff;
            -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+    @media screen { body { padding: 10mm; } }
     \(css)
     </style></head><body>
     """
