@@ -43,7 +43,9 @@ public struct ScanOutcome: Sendable, Encodable, Equatable {
     /// Flags on the recorded event.
     public var flags: [String]
     /// Things that need attention (expired bundle, clock behind).
-    public var warnings: [String]
+    public var warnings: [StationWarning]
+    /// Values for the words: `time`, `from`, `to`, `date`, `why`, `sessions`, `minutes`.
+    public var facts: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
         case result, direction
@@ -55,5 +57,46 @@ public struct ScanOutcome: Sendable, Encodable, Equatable {
         case classID = "class_id"
         case className = "class_name"
         case session, flags, warnings
+    }
+
+    /// The outcome's headline in a language: 签到成功 / 签退成功 / 重复扫码 / 拒绝.
+    public func headline(_ t: Localizer) -> String {
+        switch result {
+        case .accepted: t(direction == .signOut ? "outcome.out" : "outcome.in")
+        case .duplicate: t("outcome.duplicate")
+        case .rejected: t("outcome.rejected")
+        }
+    }
+
+    /// What happened, in a language: the time, or why it was refused and what to do.
+    public func explanation(_ t: Localizer) -> String {
+        switch result {
+        case .accepted:
+            var parts = [facts["time"] ?? ""]
+            if flags.contains("late") { parts.append(t("outcome.late")) }
+            if let m = facts["minutes"] { parts.append(t("outcome.stayed", ["minutes": m])) }
+            if let why = facts["why"] { parts.append(t("outcome.manual", ["why": why])) }
+            return parts.joined(separator: " · ")
+        case .duplicate:
+            return t(reason == .alreadyOut ? "outcome.already_out" : "outcome.already_in", facts)
+        case .rejected:
+            return t("reason.\(reason?.rawValue ?? "malformed")", facts)
+        }
+    }
+
+    /// One line: a mark, the headline, who, and the explanation (`✔ 签到成功  张伟 1410…1232  08:31`).
+    public func line(_ t: Localizer) -> String {
+        let mark = switch result {
+        case .accepted: "✔"
+        case .duplicate: "●"
+        case .rejected: "✘"
+        }
+        return [mark + " " + headline(t), who, explanation(t)].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// The trainee as screens show them: name and masked ID, or the voucher number.
+    public var who: String {
+        if let name, let idMasked { return "\(name) \(idMasked)" }
+        return voucherID.map { "#\($0)" } ?? ""
     }
 }

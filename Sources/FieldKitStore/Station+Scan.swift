@@ -117,7 +117,7 @@ extension Station {
     /// Writes the decision's event and state, and words the outcome.
     func record(
         _ decision: ScanDecision, voucher: UInt64, body: VoucherBody?, code: String?, now: Timestamp, kind: EventKind,
-        manualReason: String?, warnings: [String]
+        manualReason: String?, warnings: [StationWarning]
     ) throws -> ScanOutcome {
         let entry = try rosterEntry(voucher)
         var outcome = ScanOutcome(
@@ -156,6 +156,11 @@ extension Station {
             outcome.flags = event.flags.isEmpty ? [] : event.flags.split(separator: ",").map(String.init)
             outcome.session = try sessionText(session)
             let verb = direction == .signIn ? "signed in" : "signed out"
+            outcome.facts["time"] = now.localClock(utcOffset: utcOffset)
+            if let why = manualReason { outcome.facts["why"] = why }
+            if direction == .signOut, let record = try attendance(session, voucher: voucher) {
+                outcome.facts["minutes"] = String((now.milliseconds - record.signedInAt.milliseconds) / 60_000)
+            }
             outcome.message = "\(verb): \(who) at \(now.localClock(utcOffset: utcOffset))"
                 + (late ? " (late)" : "") + (kind == .manual ? " (manual: \(manualReason ?? ""))" : "")
         case .duplicate(let reason, let session, let earlier):
@@ -165,6 +170,8 @@ extension Station {
             outcome.direction = reason == .alreadyIn ? .signIn : .signOut
             outcome.session = try sessionText(session)
             let t = earlier.localClock(utcOffset: utcOffset)
+            let from = earlier.adding(minutes: try classInfo(session.classID)?.rules.minimumStay ?? 5)
+            outcome.facts = ["time": t, "from": from.localClock(utcOffset: utcOffset)]
             outcome.message = reason == .alreadyIn
                 ? "already signed in at \(t): \(who); a sign-out counts from \(earlier.adding(minutes: try classInfo(session.classID)?.rules.minimumStay ?? 5).localClock(utcOffset: utcOffset))"
                 : "already signed out at \(t): \(who); nothing more to do"
@@ -175,12 +182,29 @@ extension Station {
                            flags: kind == .manual ? [.manual] : [], wallTime: now))
             outcome.reason = reason
             outcome.seq = event.seq
+            outcome.facts = try refusalFacts(reason, voucher: voucher, body: body, classID: outcome.classID)
             outcome.message = "\(who): \(detail); \(Station.advice(reason))"
         }
         logger.info(
             "scan", metadata: ["result": "\(outcome.result.rawValue)", "reason": "\(outcome.reason?.rawValue ?? "")",
                                "voucher": "\(voucher)", "seq": "\(outcome.seq.map(String.init) ?? "")"])
         return outcome
+    }
+
+    /// The values a refusal's words name: dates, the revocation's reason, the sessions.
+    func refusalFacts(_ reason: ScanReason, voucher: UInt64, body: VoucherBody?, classID: UInt32?) throws -> [String: String] {
+        switch reason {
+        case .revoked:
+            guard let r = try revocation(voucher) else { return [:] }
+            return ["date": r.revokedAt.classDay(utcOffset: utcOffset).description, "why": r.reason]
+        case .notYetValid: return body.map { ["date": $0.validFrom.description] } ?? [:]
+        case .expired: return body.map { ["date": $0.validTo.description] } ?? [:]
+        case .outsideClassDates, .outsideSession:
+            guard let id = classID, let info = try classInfo(id) else { return [:] }
+            return ["from": info.startDate.description, "to": info.endDate.description,
+                    "sessions": info.sessions.map(\.description).joined(separator: ", ")]
+        default: return [:]
+        }
     }
 
     /// What the instructor should do about a refusal.
@@ -267,14 +291,10 @@ extension Station {
     }
 
     /// Warnings that every screen shows.
-    func currentWarnings(now: Timestamp) throws -> [String] {
-        var out: [String] = []
-        if let t = try heldTrust(), t.expiresAt < now {
-            out.append("trust bundle expired on \(t.expiresAt.classDay(utcOffset: utcOffset)); import a fresh one from the county")
-        }
-        if try clockBehind(now) {
-            out.append("the clock is behind the latest time seen (\(Timestamp(milliseconds: try highWater()).localDescription(utcOffset: utcOffset))); fix the PC's date and time — scans are flagged until then")
-        }
+    func currentWarnings(now: Timestamp) throws -> [StationWarning] {
+        var out: [StationWarning] = []
+        if let t = try heldTrust(), t.expiresAt < now { out.append(.trustExpired(t.expiresAt.classDay(utcOffset: utcOffset))) }
+        if try clockBehind(now) { out.append(.clockBehind(Timestamp(milliseconds: try highWater()))) }
         return out
     }
 

@@ -54,7 +54,7 @@ public struct StationStatus: Sendable, Encodable {
     /// Today's sessions.
     public var today: [SessionCount]
     /// What needs attention.
-    public var warnings: [String]
+    public var warnings: [StationWarning]
     /// The time of this status.
     public var now: Timestamp
 
@@ -102,10 +102,8 @@ extension Station {
             ($0.int64(0), Timestamp(milliseconds: $0.int64(1)))
         }
         var warnings = try currentWarnings(now: now)
-        if trust == nil { warnings.append("\(StationError.noTrustBundle)") }
-        if let free = Files.freeBytes(at: home), free < 500 << 20 {
-            warnings.append("low disk: \(free >> 20) MB free where the log is kept; free space soon")
-        }
+        if trust == nil { warnings.append(.noTrust) }
+        if let free = Files.freeBytes(at: home), free < 500 << 20 { warnings.append(.lowDisk(megabytes: free >> 20)) }
         return StationStatus(
             siteID: siteID, siteName: trust?.siteName, deviceID: deviceID, countyID: trust?.countyID,
             trustSequence: trust?.sequence, trustExpiresAt: trust?.expiresAt, events: last?.0 ?? 0,

@@ -26,6 +26,8 @@ extension FieldKit {
         @Flag(help: "Print a JSON object.")
         var json = false
 
+        @OptionGroup var language: LanguageOption
+
         func validate() throws {
             guard Direction(rawValue: direction) != nil else {
                 throw ValidationError("--direction must be in or out, not '\(direction)'")
@@ -45,7 +47,9 @@ extension FieldKit {
                 }
                 let outcome = try station.manual(
                     voucherID: voucherID, direction: Direction(rawValue: direction)!, reason: reason, at: when)
-                if json { say(try jsonLine(outcome)) } else { say(outcome.message) }
+                var worded = outcome
+                worded.message = outcome.line(language.localizer())
+                if json { say(try jsonLine(worded)) } else { say(worded.message) }
                 try station.maintain()
                 switch outcome.result {
                 case .accepted: return .ok

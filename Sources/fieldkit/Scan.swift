@@ -21,6 +21,8 @@ extension FieldKit {
         @Flag(help: "Print one JSON object per scan.")
         var json = false
 
+        @OptionGroup var language: LanguageOption
+
         func validate() throws {
             if stdin == (code != nil) { throw ValidationError("give either one CODE or --stdin") }
         }
@@ -42,20 +44,18 @@ extension FieldKit {
             }
         }
 
-        /// Prints an outcome; returns the exit status it stands for.
+        /// Prints an outcome in the chosen language; returns the exit status it stands for.
         func show(_ outcome: ScanOutcome) throws -> ExitStatus {
+            let t = language.localizer()
+            var worded = outcome
+            worded.message = outcome.line(t)
             if json {
-                say(try jsonLine(outcome))
+                say(try jsonLine(worded))
             } else {
-                let label = switch outcome.result {
-                case .accepted: outcome.direction == .signOut ? "OUT      " : "IN       "
-                case .duplicate: "DUPLICATE"
-                case .rejected: "REFUSED  "
-                }
-                var line = "\(label) \(outcome.message)"
-                if let name = outcome.className, let session = outcome.session { line += " [\(name) \(session)]" }
+                var line = worded.message
+                if let name = outcome.className, let session = outcome.session { line += "  [\(name) \(session)]" }
                 say(line)
-                for w in outcome.warnings { say("  warning: \(w)") }
+                for w in outcome.warnings { say("  ⚠ \(w.text(t))") }
             }
             switch outcome.result {
             case .accepted: return .ok

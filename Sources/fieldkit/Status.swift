@@ -13,6 +13,8 @@ extension FieldKit {
         @Flag(help: "Print a JSON object.")
         var json = false
 
+        @OptionGroup var language: LanguageOption
+
         func run() async throws {
             try guarded {
                 let station = try options.openStation()
@@ -34,7 +36,7 @@ extension FieldKit {
                         + "signed out \(c.signedOut), not yet arrived \(c.notYetArrived)"
                         + (c.openAtEnd > 0 ? ", left without signing out \(c.openAtEnd)" : ""))
                 }
-                for w in s.warnings { say("warning: \(w)") }
+                for w in s.warnings { say("⚠ \(w.text(language.localizer(), utcOffset: station.utcOffset))") }
                 return .ok
             }
         }

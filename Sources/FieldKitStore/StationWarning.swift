@@ -1,0 +1,41 @@
+import FieldKitCore
+
+/// Something on the station that needs attention; every screen shows it until it is fixed.
+public enum StationWarning: Sendable, Equatable, Encodable {
+    /// The trust bundle expired on that local day: scans still work, but revocations may be stale.
+    case trustExpired(ClassDay)
+    /// The clock reads earlier than the latest time seen (given): events are flagged `clock`.
+    case clockBehind(Timestamp)
+    /// Free megabytes where the log is kept are below 500.
+    case lowDisk(megabytes: Int64)
+    /// No trust bundle has been imported.
+    case noTrust
+
+    /// A stable machine code.
+    public var code: String {
+        switch self {
+        case .trustExpired: "trust_expired"
+        case .clockBehind: "clock_behind"
+        case .lowDisk: "low_disk"
+        case .noTrust: "no_trust"
+        }
+    }
+
+    /// The words in a language.
+    public func text(_ t: Localizer, utcOffset: Int = UTCOffset.china) -> String {
+        switch self {
+        case .trustExpired(let day): t("warning.trust_expired", ["date": day.description])
+        case .clockBehind(let time): t("warning.clock_behind", ["time": time.localDescription(utcOffset: utcOffset)])
+        case .lowDisk(let mb): t("warning.low_disk", ["mb": String(mb)])
+        case .noTrust: t("warning.no_trust")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case code, message }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(text(Localizer(.en)), forKey: .message)
+    }
+}
