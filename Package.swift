@@ -33,6 +33,11 @@ let package = Package(
             providers: [.apt(["libqrencode-dev"])]
         ),
         .systemLibrary(
+            name: "CNcurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -77,6 +82,12 @@ let package = Package(
             dependencies: ["FieldKitCore", "FieldKitQR"],
             swiftSettings: strict
         ),
+        // The instructor's full-screen kiosk (ncursesw).
+        .target(
+            name: "FieldKitKiosk",
+            dependencies: ["CNcurses", "FieldKitCore", "FieldKitStore"],
+            swiftSettings: strict
+        ),
         // What both command-line tools share: error lines, exit codes, output.
         .target(
             name: "FieldKitCLI",
@@ -91,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint",
+                "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

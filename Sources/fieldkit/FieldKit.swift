@@ -14,7 +14,7 @@ struct FieldKit: AsyncParsableCommand {
             Exit codes: 0 done (scan: accepted), 1 could not be done, 3 duplicate scan, 4 refused scan,
             5 log verification failed, 64 bad arguments.
             """,
-        subcommands: [Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self]
+        subcommands: [Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self, Kiosk.self]
     )
 }
 

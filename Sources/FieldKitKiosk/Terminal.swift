@@ -1,0 +1,113 @@
+import CNcurses
+
+/// The full-screen terminal, through ncursesw. Only this file touches curses.
+final class Terminal {
+    /// A key or a character read.
+    enum Input: Equatable {
+        case character(Unicode.Scalar)
+        case enter
+        case backspace
+        case escape
+        case resize
+        case none
+    }
+
+    /// Colour pairs.
+    enum Paint: Int16 {
+        case normal = 0
+        case ok = 1
+        case duplicate = 2
+        case refused = 3
+        case title = 4
+        case warning = 5
+        case idle = 6
+    }
+
+    private(set) var rows = 24
+    private(set) var columns = 80
+    var muted = false
+
+    /// Starts curses in a UTF-8 locale: the environment's, or C.UTF-8 when that is not UTF-8
+    /// (a PC without the zh_CN locale installed).
+    init() {
+        setlocale(LC_ALL, "")
+        if String(cString: fk_codeset()).uppercased() != "UTF-8" { setlocale(LC_ALL, "C.UTF-8") }
+        initscr()
+        cbreak()
+        noecho()
+        fk_keypad_on()
+        curs_set(0)
+        set_escdelay(50)
+        timeout(250)
+        if has_colors() {
+            start_color()
+            use_default_colors()
+            init_pair(Paint.ok.rawValue, Int16(COLOR_BLACK), Int16(COLOR_GREEN))
+            init_pair(Paint.duplicate.rawValue, Int16(COLOR_BLACK), Int16(COLOR_YELLOW))
+            init_pair(Paint.refused.rawValue, Int16(COLOR_WHITE), Int16(COLOR_RED))
+            init_pair(Paint.title.rawValue, Int16(COLOR_WHITE), Int16(COLOR_BLUE))
+            init_pair(Paint.warning.rawValue, Int16(COLOR_BLACK), Int16(COLOR_YELLOW))
+            init_pair(Paint.idle.rawValue, Int16(COLOR_WHITE), Int16(COLOR_BLACK))
+        }
+        measure()
+    }
+
+    /// Restores the terminal.
+    func close() { endwin() }
+
+    func measure() {
+        rows = Int(fk_lines())
+        columns = Int(fk_cols())
+    }
+
+    /// Waits up to a quarter second for input.
+    func read() -> Input {
+        var ch: UInt32 = 0
+        let rc = fk_get_wch(&ch)
+        if rc == fk_key_code_yes() {
+            switch Int32(ch) {
+            case fk_key_resize():
+                measure()
+                return .resize
+            case fk_key_backspace(): return .backspace
+            case fk_key_enter(): return .enter
+            default: return .none
+            }
+        }
+        guard rc == fk_ok(), let scalar = Unicode.Scalar(ch) else { return .none }
+        switch ch {
+        case 10, 13: return .enter
+        case 8, 127: return .backspace
+        case 27: return .escape
+        default: return .character(scalar)
+        }
+    }
+
+    func clear() { erase() }
+
+    /// Writes text at a row and column with a colour; cut at the right edge.
+    func put(_ text: String, row: Int, column: Int = 0, paint: Paint = .normal, bold: Bool = false) {
+        guard row >= 0, row < rows, column < columns else { return }
+        let attrs = fk_color_pair(Int32(paint.rawValue)) | (bold ? fk_bold() : 0)
+        fk_attron(attrs)
+        _ = fk_addstr(Int32(row), Int32(column), DisplayWidth.truncate(text, to: columns - column))
+        fk_attroff(attrs)
+    }
+
+    /// Fills a whole row with a colour and text.
+    func band(_ text: String, row: Int, paint: Paint, bold: Bool = false, centered: Bool = false) {
+        let line = centered ? DisplayWidth.center(text, in: columns) : DisplayWidth.pad(text, to: columns)
+        put(line, row: row, paint: paint, bold: bold)
+    }
+
+    func show() { refresh() }
+
+    /// Rings the terminal bell `times` times (unless muted).
+    func ring(_ times: Int) {
+        guard !muted else { return }
+        for i in 0..<times {
+            beep()
+            if i + 1 < times { napms(180) }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+/// The kiosk running under tmux at 80×24: keys in with send-keys, the screen read with capture-pane.
+final class KioskSession {
+    let name = "fk-kiosk-\(UUID().uuidString.prefix(8))"
+
+    init(home: String, args: [String], env: [String: String] = [:]) throws {
+        let vars = env.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let command = "env LANG=C.UTF-8 \(vars) \(binDirectory)/fieldkit kiosk --home \(home) \(args.joined(separator: " "))"
+        // The tmux server outlives this call and would hold a pipe open: give it no pipes.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+        p.arguments = ["new-session", "-d", "-s", name, "-x", "80", "-y", "24", command]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+    }
+
+    deinit { _ = try? run("/usr/bin/tmux", ["kill-session", "-t", name]) }
+
+    func keys(_ keys: String...) throws { try expectOK(run("/usr/bin/tmux", ["send-keys", "-t", name] + keys)) }
+
+    /// Types text literally (a scanner, or the instructor), then Enter if asked.
+    func type(_ text: String, enter: Bool = true) throws {
+        try expectOK(run("/usr/bin/tmux", ["send-keys", "-t", name, "-l", text]))
+        if enter { try keys("Enter") }
+    }
+
+    func screen() throws -> String { try run("/usr/bin/tmux", ["capture-pane", "-p", "-t", name]).stdout }
+
+    /// Waits until the screen shows every text, up to 5 seconds; returns the screen.
+    @discardableResult
+    func waitFor(_ texts: String..., timeout: Double = 5) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var s = ""
+        while Date() < deadline {
+            s = try screen()
+            if texts.allSatisfy({ s.contains($0) }) { return s }
+            usleep(100_000)
+        }
+        Issue.record("screen never showed \(texts):\n\(s)")
+        return s
+    }
+}
+
+@Suite("End to end: the kiosk under tmux", .serialized)
+struct KioskTests {
+    @Test("Chinese by default: accepted, double-send absorbed, duplicate, refused, manual, end of session, quit")
+    func chinese() throws {
+        let w = try World(trainees: 4)
+        let k = try KioskSession(home: w.site, args: [])
+        try k.waitFor("请扫码", "应到 4")
+        // A scan: green panel, name, counters
+        try k.type(w.codes[0].code)
+        var s = try k.waitFor("签到成功", "学员0", "在课 1")
+        // The scanner sends the same code twice at once: absorbed
+        try k.type(w.codes[0].code)
+        usleep(500_000)
+        s = try k.screen()
+        #expect(!s.contains("重复扫码"))
+        // Later the same code is a duplicate naming the earlier time
+        usleep(1_200_000)
+        try k.type(w.codes[0].code)
+        try k.waitFor("重复扫码", "已于")
+        // Garbage is refused in plain words
+        try k.type("12345")
+        try k.waitFor("拒绝", "无法识别此码")
+        // A key that means nothing shows help
+        try k.type("x", enter: false)
+        try k.waitFor("帮助", "无此按键：x")
+        try k.type(" ", enter: false)
+        // Manual entry: voucher, direction, reason (typed through an input method)
+        try k.type("m", enter: false)
+        try k.waitFor("手工录入：输入券号")
+        try k.type(String(w.codes[1].id))
+        try k.waitFor("按 I 签到")
+        try k.type("i", enter: false)
+        try k.type("手机没电")
+        try k.waitFor("签到成功", "学员1", "手工录入：手机没电", "在课 2")
+        // End of session: open sign-ins flagged
+        try k.type("e", enter: false)
+        try k.waitFor("结束本节")
+        try k.type("y", enter: false)
+        try k.waitFor("本节已结束：2 人未签退", "未签退 2")
+        // Quit asks first
+        try k.type("q", enter: false)
+        try k.waitFor("退出签到？")
+        try k.type("y", enter: false)
+        usleep(500_000)
+        let verify = try run("fieldkit", ["log", "verify", "--home", w.site])
+        #expect(verify.status == 0)
+        let events = try run("fieldkit", ["export", "--home", w.site, "--format", "jsonl"]).stdout
+        #expect(events.components(separatedBy: "\"kind\":\"open_at_end\"").count - 1 == 2)
+        #expect(events.components(separatedBy: "\"kind\":\"scan\"").count - 1 == 1)
+    }
+
+    @Test("English with --lang en; lines up at 80×24 and adapts to a resize")
+    func englishAndResize() throws {
+        let w = try World(trainees: 2)
+        let k = try KioskSession(home: w.site, args: ["--lang", "en"])
+        try k.waitFor("Ready to scan", "expected 2")
+        try k.type(w.codes[1].code)
+        var s = try k.waitFor("Signed in", "学员1")
+        // Every line fits the 80 columns; the title bar ends with the clock at the right edge
+        for line in s.split(separator: "\n") { #expect(displayWidth(String(line)) <= 80, "\(line)") }
+        try expectOK(run("/usr/bin/tmux", ["resize-window", "-t", k.name, "-x", "100", "-y", "30"]))
+        usleep(600_000)
+        s = try k.waitFor("Signed in", "Recent scans")
+        let title = s.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(displayWidth(title.trimmingCharacters(in: .whitespaces)) > 80, "\(title)")
+        try k.type("q", enter: false)
+        try k.type("y", enter: false)
+    }
+}
+
+/// Terminal cells of a line (CJK two cells).
+func displayWidth(_ s: String) -> Int {
+    s.unicodeScalars.reduce(0) { w, c in
+        let v = c.value
+        let wide = (0x1100...0x115F).contains(v) || (0x2E80...0x9FFF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v)
+        return w + (wide ? 2 : 1)
+    }
+}
