@@ -73,7 +73,7 @@ let package = Package(
         // QR codes (libqrencode) and their renderers: SVG, PNG (zlib), terminal.
         .target(
             name: "FieldKitQR",
-            dependencies: ["CQRencode", "CZlib"],
+            dependencies: ["CQRencode", "CZlib", "FieldKitCore"],
             swiftSettings: strict
         ),
         // Printable pages: voucher cards (county) and the day's sign-in sheet (site).

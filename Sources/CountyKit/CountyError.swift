@@ -1,7 +1,7 @@
 import FieldKitCore
 
 /// Why a county command could not be done. Each message names the value and the next step.
-public enum CountyError: Error, Equatable, CustomStringConvertible {
+public enum CountyError: Error, Equatable, LocalizedFailure {
     /// No county in the home folder.
     case notInitialized(String)
     /// `init` where a county already is.
@@ -33,26 +33,23 @@ public enum CountyError: Error, Equatable, CustomStringConvertible {
     /// Validity outside the class or reversed.
     case badValidity(String)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .notInitialized(let h):
-            "no county in \(h); run `fieldkit-county init --home \(h) --county CODE` first"
-        case .alreadyInitialized(let h, let c): "\(h) already holds county \(c); nothing was changed"
-        case .badCountyID(let c): "county code '\(c)' is not usable; use the 6-digit division code, e.g. 141023"
-        case .badSiteID(let s): "site id '\(s)' is not usable; use 1-32 letters, digits, - or _"
-        case .siteExists(let s): "site \(s) already exists; choose another id or use it as it is"
-        case .unknownSite(let s): "there is no site \(s); add it first with `site add --id \(s) --name NAME`"
-        case .classExists(let c): "class \(c) already exists; choose another --id"
-        case .unknownClass(let c): "there is no class \(c); add it first with `class add --id \(c) ...`"
-        case .unknownVoucher(let v): "there is no voucher \(v) in this county; check the number"
-        case .alreadyRevoked(let v, let d): "voucher \(v) was already revoked on \(d); nothing was changed"
-        case .reasonRequired: "a revocation needs a reason (--reason \"reissued\"); nothing was changed"
-        case .unknownKey(let k): "there is no usable voucher signing key \(k); see `key list`"
-        case .badKeyFile(let why): "a county key is not usable: \(why); restore the keys folder from backup"
-        case .alreadyIssued(let rows):
-            "some trainees already hold a voucher for this class, nothing was issued; remove them and retry: "
-                + rows.joined(separator: "; ")
-        case .badValidity(let why): "voucher validity is wrong: \(why)"
+        case .notInitialized(let h): ("error.county.not_initialized", ["home": h])
+        case .alreadyInitialized(let h, let c): ("error.county.already", ["home": h, "county": c])
+        case .badCountyID(let c): ("error.county.county_id", ["county": c])
+        case .badSiteID(let s): ("error.county.site_id", ["site": s])
+        case .siteExists(let s): ("error.county.site_exists", ["site": s])
+        case .unknownSite(let s): ("error.county.unknown_site", ["site": s])
+        case .classExists(let c): ("error.county.class_exists", ["class": String(c)])
+        case .unknownClass(let c): ("error.county.unknown_class", ["class": String(c)])
+        case .unknownVoucher(let v): ("error.county.unknown_voucher", ["voucher": String(v)])
+        case .alreadyRevoked(let v, let d): ("error.county.already_revoked", ["voucher": String(v), "date": d])
+        case .reasonRequired: ("error.county.reason", [:])
+        case .unknownKey(let k): ("error.county.unknown_key", ["kid": k])
+        case .badKeyFile(let why): ("error.county.key_file", ["why": why])
+        case .alreadyIssued(let rows): ("error.county.already_issued", ["rows": rows.joined(separator: "; ")])
+        case .badValidity(let why): ("error.county.validity", ["why": why])
         }
     }
 }

@@ -22,10 +22,20 @@ public func say(_ line: String) {
 /// The program's name for messages.
 let programName = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "fieldkit") } ?? "fieldkit"
 
-/// Prints an error as one line on standard error and returns the exit code to throw.
+/// The language of this run: `--lang` on the command line, else `LANG`, else Chinese.
+public func processLocalizer() -> Localizer {
+    let args = CommandLine.arguments
+    let flag = args.firstIndex(of: "--lang").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+        ?? args.first { $0.hasPrefix("--lang=") }.map { String($0.dropFirst(7)) }
+    return Localizer(Language.resolve(flag: flag, lang: environment("LANG")))
+}
+
+/// Prints an error as one line on standard error, in the user's language, and returns the
+/// exit code to throw.
 public func fail(_ error: any Error, status: ExitStatus = .failure) -> ExitCode {
-    let text = (error as? any CustomStringConvertible)?.description ?? "\(error)"
-    fputs("\(programName): error: \(text.split(separator: "\n").joined(separator: " "))\n", stderr)
+    let t = processLocalizer()
+    let text = (error as? any LocalizedFailure)?.text(t) ?? (error as? any CustomStringConvertible)?.description ?? "\(error)"
+    fputs("\(programName): \(t("error.prefix")): \(text.split(separator: "\n").joined(separator: " "))\n", stderr)
     return ExitCode(status.rawValue)
 }
 
@@ -39,7 +49,7 @@ public func guarded(_ body: () throws -> ExitStatus) throws {
     } catch let error as ExitCode {
         throw error
     } catch let error as DecodingError {
-        throw fail(CLIMessage("unreadable input: \(describe(decodingError: error))"))
+        throw fail(CLIMessage(processLocalizer()("error.input.unreadable", ["why": describe(decodingError: error)])))
     } catch {
         throw fail(error)
     }

@@ -50,7 +50,7 @@ public struct IDNumber: Sendable {
 }
 
 /// Why an ID number was refused. The messages never repeat the number itself.
-public enum IDNumberError: Error, Equatable, CustomStringConvertible {
+public enum IDNumberError: Error, Equatable, LocalizedFailure {
     /// Not 18 characters.
     case wrongLength(Int)
     /// Something other than 17 digits and a final digit or X.
@@ -60,12 +60,12 @@ public enum IDNumberError: Error, Equatable, CustomStringConvertible {
     /// Characters 7-14 are not a real birth date.
     case badBirthDate
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .wrongLength(let n): "ID number has \(n) characters, expected 18"
-        case .badCharacters: "ID number must be 17 digits followed by a digit or X"
-        case .badCheckCharacter: "ID number check character does not match (MOD 11-2); look for a typing mistake"
-        case .badBirthDate: "ID number does not contain a valid birth date"
+        case .wrongLength(let n): ("error.id.length", ["n": String(n)])
+        case .badCharacters: ("error.id.characters", [:])
+        case .badCheckCharacter: ("error.id.check", [:])
+        case .badBirthDate: ("error.id.birth", [:])
         }
     }
 }

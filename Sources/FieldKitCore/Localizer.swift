@@ -29,10 +29,19 @@ public struct Localizer: Sendable {
 
     /// The text for a key with its values filled in.
     public func callAsFunction(_ key: String, _ values: [String: String] = [:]) -> String {
-        guard var text = translationTables[language.rawValue]?[key] ?? translationTables[Language.zhHans.rawValue]?[key]
+        guard let template = translationTables[language.rawValue]?[key] ?? translationTables[Language.zhHans.rawValue]?[key]
         else { return "[\(key)]" }
-        for (name, value) in values { text = text.replacing("{\(name)}", with: value) }
-        return text
+        // One pass, so a value that itself contains `{name}` (a typed reason) stays as typed.
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            out += values[name] ?? String(rest[open...close])
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
     /// Every key of every table, by language (for tests).

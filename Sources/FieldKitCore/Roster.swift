@@ -25,7 +25,7 @@ public struct Roster: Sendable {
         var data = bytes[...]
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
         guard let text = String(validating: data, as: UTF8.self) else { throw RosterError.notUTF8 }
-        var problems: [String] = []
+        var problems: [RosterProblem] = []
         var rows: [Row] = []
         var seen: [String: Int] = [:]
         for (line, fields) in Roster.parseCSV(text) {
@@ -33,24 +33,24 @@ public struct Roster: Sendable {
             if cells.allSatisfy(\.isEmpty) { continue }
             if rows.isEmpty, problems.isEmpty, Roster.isHeader(cells) { continue }
             guard (2...3).contains(cells.count) else {
-                problems.append("line \(line): expected name,id_number[,category], found \(cells.count) fields")
+                problems.append(.fieldCount(line: line, found: cells.count))
                 continue
             }
             guard !cells[0].isEmpty else {
-                problems.append("line \(line): the name is empty")
+                problems.append(.emptyName(line: line))
                 continue
             }
             do {
                 let id = try IDNumber(cells[1])
                 if let first = seen[id.value] {
-                    problems.append("line \(line): the same ID number as line \(first)")
+                    problems.append(.sameID(line: line, first: first))
                     continue
                 }
                 seen[id.value] = line
                 let category = cells.count == 3 && !cells[2].isEmpty ? cells[2] : nil
                 rows.append(Row(line: line, name: cells[0], idNumber: id, category: category))
             } catch {
-                problems.append("line \(line) (\(cells[0])): \(error)")
+                problems.append(.badID(line: line, name: cells[0], error as? IDNumberError ?? .badCharacters))
             }
         }
         guard problems.isEmpty else { throw RosterError.badRows(problems) }
@@ -123,22 +123,62 @@ public struct Roster: Sendable {
     }
 }
 
+/// One bad roster row, by line number (the ID number itself is never repeated).
+public enum RosterProblem: Sendable, Equatable, LocalizedFailure {
+    /// Not 2 or 3 fields.
+    case fieldCount(line: Int, found: Int)
+    /// No name.
+    case emptyName(line: Int)
+    /// The same ID number as an earlier line.
+    case sameID(line: Int, first: Int)
+    /// A bad ID number.
+    case badID(line: Int, name: String, IDNumberError)
+
+    /// The line number.
+    public var line: Int {
+        switch self {
+        case .fieldCount(let l, _), .emptyName(let l), .sameID(let l, _), .badID(let l, _, _): l
+        }
+    }
+
+    public var words: (key: String, values: [String: String]) {
+        switch self {
+        case .fieldCount(let l, let n): ("error.roster.fields", ["line": String(l), "n": String(n)])
+        case .emptyName(let l): ("error.roster.name", ["line": String(l)])
+        case .sameID(let l, let f): ("error.roster.same_id", ["line": String(l), "first": String(f)])
+        case .badID(let l, let name, let e): ("error.roster.bad_id", ["line": String(l), "name": name, "error": e.description])
+        }
+    }
+
+    /// The words in a language (the ID problem in that language too).
+    public func text(_ t: Localizer) -> String {
+        var (key, values) = words
+        if case .badID(_, _, let e) = self { values["error"] = e.text(t) }
+        return t(key, values)
+    }
+}
+
 /// Why a roster was refused. Nothing is issued from a refused roster.
-public enum RosterError: Error, Equatable, CustomStringConvertible {
+public enum RosterError: Error, Equatable, LocalizedFailure {
     /// The bytes are not UTF-8 (often a GBK export from Excel).
     case notUTF8
     /// No trainee rows.
     case empty
     /// Rows that failed, each with its line number.
-    case badRows([String])
+    case badRows([RosterProblem])
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .notUTF8: "the roster is not UTF-8 text; in Excel or WPS save it as \"CSV UTF-8\" and try again"
-        case .empty: "the roster has no trainees; it needs lines of name,id_number[,category]"
+        case .notUTF8: ("error.roster.utf8", [:])
+        case .empty: ("error.roster.empty", [:])
         case .badRows(let p):
-            "the roster has \(p.count) bad row\(p.count == 1 ? "" : "s"), nothing was issued; fix and retry: "
-                + p.joined(separator: "; ")
+            ("error.roster.bad_rows", ["n": String(p.count), "rows": p.map(\.description).joined(separator: "; ")])
         }
+    }
+
+    /// The words in a language, every row's problem included.
+    public func text(_ t: Localizer) -> String {
+        guard case .badRows(let p) = self else { return t(words.key, words.values) }
+        return t("error.roster.bad_rows", ["n": String(p.count), "rows": p.map { $0.text(t) }.joined(separator: "; ")])
     }
 }

@@ -81,7 +81,7 @@ public struct SignedTrustBundle: Sendable {
 }
 
 /// Why a trust bundle was refused.
-public enum TrustBundleError: Error, Equatable, CustomStringConvertible {
+public enum TrustBundleError: Error, Equatable, LocalizedFailure {
     /// The file is not a readable bundle.
     case damaged(String)
     /// A format this fieldkit does not read.
@@ -101,20 +101,17 @@ public enum TrustBundleError: Error, Equatable, CustomStringConvertible {
     /// The held sequence number with different content.
     case sequenceReused(Int64)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .damaged(let why): "the trust bundle is damaged: \(why); ask the county to export it again"
-        case .unsupportedFormat(let f): "trust bundle format '\(f)' is not known to this fieldkit; update fieldkit"
-        case .wrongSigner(let s, let e):
-            "the trust bundle is signed by key \(s), this site trusts county root \(e); ask your own county for its bundle"
-        case .badSignature: "the trust bundle's signature does not verify: the file was altered; get a fresh copy"
-        case .invalid(let why): "the trust bundle is invalid: \(why); ask the county to export it again"
-        case .wrongSite(let s, let e): "this trust bundle is for site \(s), this PC is site \(e); ask for the right bundle"
-        case .wrongCounty(let c, let e): "this trust bundle is from county \(c), this PC belongs to county \(e)"
-        case .sequenceReused(let s):
-            "this trust bundle reuses sequence \(s) with different content; nothing was changed, ask the county for a fresh export"
-        case .rollback(let s, let h):
-            "this trust bundle has sequence \(s), older than the one held (\(h)); nothing was changed, use the newest bundle"
+        case .damaged(let why): ("error.bundle.damaged", ["why": why])
+        case .unsupportedFormat(let f): ("error.bundle.format", ["format": f])
+        case .wrongSigner(let s, let e): ("error.bundle.signer", ["signer": s.description, "root": e.description])
+        case .badSignature: ("error.bundle.signature", [:])
+        case .invalid(let why): ("error.bundle.invalid", ["why": why])
+        case .wrongSite(let s, let e): ("error.bundle.site", ["site": s, "expected": e])
+        case .wrongCounty(let c, let e): ("error.bundle.county", ["county": c, "expected": e])
+        case .sequenceReused(let s): ("error.bundle.reused", ["sequence": String(s)])
+        case .rollback(let s, let h): ("error.bundle.rollback", ["sequence": String(s), "held": String(h)])
         }
     }
 }

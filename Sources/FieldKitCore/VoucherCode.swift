@@ -53,7 +53,7 @@ public struct VoucherCode: Hashable, Sendable {
 }
 
 /// Why a scanned text is not a VT1 voucher code. Every case means reason `malformed`.
-public enum VoucherCodeError: Error, Equatable, CustomStringConvertible {
+public enum VoucherCodeError: Error, Equatable, LocalizedFailure {
     /// Not 247 digits after normalising.
     case wrongLength(Int)
     /// A character that is neither a digit nor white space.
@@ -75,18 +75,18 @@ public enum VoucherCodeError: Error, Equatable, CustomStringConvertible {
     /// Trade with more than seven digits.
     case badTrade(UInt32)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .wrongLength(let n): "the code has \(n) digits, a voucher has 247; scan it again, slowly and whole"
-        case .notDigits(let p): "the code has a character that is not a digit at position \(p); scan it again"
-        case .wrongPrefix(let p): "the code starts with \(p), a voucher starts with 9601; this is not a fieldkit voucher"
-        case .groupOutOfRange(let i): "digit group \(i) of the code is out of range; the code is damaged, scan it again"
-        case .tailOutOfRange: "the last digits of the code are out of range; the code is damaged, scan it again"
-        case .wrongByteLength(let n): "the code holds \(n) bytes, a voucher holds 100"
-        case .unknownFormat(let f): "voucher format \(f) is not known to this fieldkit; update fieldkit or ask the county"
-        case .reservedBitsSet: "the voucher has reserved bits set; it was not made by a county system"
-        case .badLevel(let l): "the voucher names skill level \(l), levels run 0 to 5; it was not made by a county system"
-        case .badTrade(let t): "the voucher names trade \(t), which is not an occupation code"
+        case .wrongLength(let n): ("error.code.length", ["n": String(n)])
+        case .notDigits(let p): ("error.code.not_digits", ["position": String(p)])
+        case .wrongPrefix(let p): ("error.code.prefix", ["prefix": p])
+        case .groupOutOfRange(let i): ("error.code.group", ["group": String(i)])
+        case .tailOutOfRange: ("error.code.tail", [:])
+        case .wrongByteLength(let n): ("error.code.bytes", ["n": String(n)])
+        case .unknownFormat(let f): ("error.code.format", ["format": String(f)])
+        case .reservedBitsSet: ("error.code.reserved", [:])
+        case .badLevel(let l): ("error.code.level", ["level": String(l)])
+        case .badTrade(let t): ("error.code.trade", ["trade": String(t)])
         }
     }
 }

@@ -1,3 +1,4 @@
+import FieldKitCore
 import CZlib
 
 /// A minimal PNG writer (8-bit grayscale), deflate and CRC from zlib.
@@ -42,13 +43,13 @@ public enum PNG {
 }
 
 /// Why a PNG could not be written.
-public enum PNGError: Error, Equatable, CustomStringConvertible {
+public enum PNGError: Error, Equatable, LocalizedFailure {
     /// zlib's deflate failed.
     case deflateFailed(Int32)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .deflateFailed(let rc): "could not compress the image (zlib error \(rc))"
+        case .deflateFailed(let rc): ("error.png.deflate", ["code": String(rc)])
         }
     }
 }

@@ -1,3 +1,4 @@
+import FieldKitCore
 import CQRencode
 
 /// A QR code symbol: a square of dark and light modules, made by libqrencode.
@@ -57,13 +58,13 @@ public struct QRCode: Sendable, Equatable {
 }
 
 /// Why a QR code could not be made.
-public enum QRCodeError: Error, Equatable, CustomStringConvertible {
+public enum QRCodeError: Error, Equatable, LocalizedFailure {
     /// The text does not fit in a QR code, or is empty.
     case cannotEncode(length: Int)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .cannotEncode(let n): "a text of \(n) bytes cannot be put in a QR code"
+        case .cannotEncode(let n): ("error.qr.encode", ["n": String(n)])
         }
     }
 }

@@ -123,7 +123,7 @@ public enum Files {
 }
 
 /// A file that could not be read or written.
-public enum FileError: Error, Equatable, CustomStringConvertible {
+public enum FileError: Error, Equatable, LocalizedFailure {
     /// Could not read.
     case cannotRead(String, reason: String)
     /// Could not write.
@@ -131,11 +131,11 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
     /// Would overwrite an existing file.
     case exists(String)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .cannotRead(let p, let r): "cannot read \(p): \(r); check the path"
-        case .cannotWrite(let p, let r): "cannot write \(p): \(r); check the folder and free space"
-        case .exists(let p): "\(p) already exists; nothing was overwritten"
+        case .cannotRead(let p, let r): ("error.file.read", ["path": p, "why": r])
+        case .cannotWrite(let p, let r): ("error.file.write", ["path": p, "why": r])
+        case .exists(let p): ("error.file.exists", ["path": p])
         }
     }
 }

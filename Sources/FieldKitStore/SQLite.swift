@@ -25,7 +25,7 @@ extension SQLValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, Exp
 }
 
 /// An SQLite failure, with the database's own words.
-public struct SQLiteError: Error, CustomStringConvertible {
+public struct SQLiteError: Error, LocalizedFailure {
     /// SQLite's result code.
     public var code: Int32
     /// SQLite's message.
@@ -33,16 +33,13 @@ public struct SQLiteError: Error, CustomStringConvertible {
     /// The database file.
     public var path: String
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch code & 0xFF {
-        case SQLITE_BUSY, SQLITE_LOCKED:
-            "the database \(path) is busy (another fieldkit is writing); try again in a moment"
-        case SQLITE_FULL: "the disk holding \(path) is full; free space and try again (nothing was recorded)"
-        case SQLITE_CORRUPT, SQLITE_NOTADB:
-            "the database \(path) is damaged (\(message)); keep the file and call support, do not delete it"
-        case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM:
-            "cannot write \(path) (\(message)); check the folder's permissions"
-        default: "database \(path): \(message)"
+        case SQLITE_BUSY, SQLITE_LOCKED: ("error.sqlite.busy", ["path": path])
+        case SQLITE_FULL: ("error.sqlite.full", ["path": path])
+        case SQLITE_CORRUPT, SQLITE_NOTADB: ("error.sqlite.corrupt", ["path": path, "why": message])
+        case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM: ("error.sqlite.readonly", ["path": path, "why": message])
+        default: ("error.sqlite.other", ["path": path, "why": message])
         }
     }
 }

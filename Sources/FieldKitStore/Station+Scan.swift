@@ -293,7 +293,16 @@ extension Station {
     /// Warnings that every screen shows.
     func currentWarnings(now: Timestamp) throws -> [StationWarning] {
         var out: [StationWarning] = []
-        if let t = try heldTrust(), t.expiresAt < now { out.append(.trustExpired(t.expiresAt.classDay(utcOffset: utcOffset))) }
+        if let t = try heldTrust() {
+            if t.expiresAt < now { out.append(.trustExpired(t.expiresAt.classDay(utcOffset: utcOffset))) }
+            let today = now.classDay(utcOffset: utcOffset)
+            let issued = t.issuedAt.classDay(utcOffset: utcOffset)
+            let stale = try db.first(
+                "SELECT name FROM classes WHERE start_day <= ? AND end_day >= ? AND start_day > ? ORDER BY start_day",
+                [.integer(Int64(today.number)), .integer(Int64(today.number)), .integer(Int64(issued.number))]
+            ) { $0.text(0) ?? "" }
+            if let stale { out.append(.trustOlderThanClass(stale, issued: issued)) }
+        }
         if try clockBehind(now) { out.append(.clockBehind(Timestamp(milliseconds: try highWater()))) }
         return out
     }

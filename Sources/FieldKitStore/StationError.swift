@@ -1,7 +1,7 @@
 import FieldKitCore
 
 /// Why a station command could not be done. Each message names the value and the next step.
-public enum StationError: Error, Equatable, CustomStringConvertible {
+public enum StationError: Error, Equatable, LocalizedFailure {
     /// No station in the home folder.
     case notInitialized(String)
     /// `init` on a home that already has one.
@@ -27,26 +27,20 @@ public enum StationError: Error, Equatable, CustomStringConvertible {
     /// A manual time that is in the future.
     case manualInFuture(String)
 
-    public var description: String {
+    public var words: (key: String, values: [String: String]) {
         switch self {
-        case .notInitialized(let home):
-            "no fieldkit station in \(home); run `fieldkit init --home \(home) --site SITE --county-root root.pub` first"
-        case .alreadyInitialized(let home, let site):
-            "\(home) already holds the station of site \(site); nothing was changed"
-        case .badRootKey(let why): "the county root key is not usable: \(why); use the root.pub file the county gave you"
-        case .badSiteID(let id): "site id '\(id)' is not usable; use letters, digits, - or _ (as the county wrote it)"
-        case .badDeviceKey(let why): "the device key is not usable: \(why); restore it from backup or call support"
-        case .noTrustBundle: "no trust bundle imported yet; run `fieldkit trust import FILE` with the county's bundle"
-        case .notOnRoster(let v):
-            "voucher \(v) is not on this site's roster; check the number or import a fresh trust bundle"
-        case .reasonRequired: "a manual entry needs a reason (--reason \"scanner broken\"); nothing was recorded"
-        case .noSignIn(let v, let s):
-            "voucher \(v) has no sign-in in \(s); enter the sign-in first (--direction in)"
-        case .unknownClass(let c):
-            "class \(c) is not in this site's trust bundle; check the number with `fieldkit status`"
-        case .outBeforeIn(let v, let t):
-            "voucher \(v) signed in at \(t); a sign-out must be later (check --at); nothing was recorded"
-        case .manualInFuture(let t): "manual time \(t) is in the future; nothing was recorded"
+        case .notInitialized(let home): ("error.station.not_initialized", ["home": home])
+        case .alreadyInitialized(let home, let site): ("error.station.already", ["home": home, "site": site])
+        case .badRootKey(let why): ("error.station.root_key", ["why": why])
+        case .badSiteID(let id): ("error.station.site_id", ["site": id])
+        case .badDeviceKey(let why): ("error.station.device_key", ["why": why])
+        case .noTrustBundle: ("error.station.no_trust", [:])
+        case .notOnRoster(let v): ("error.station.not_on_roster", ["voucher": String(v)])
+        case .reasonRequired: ("error.station.reason", [:])
+        case .noSignIn(let v, let s): ("error.station.no_sign_in", ["voucher": String(v), "session": s])
+        case .unknownClass(let c): ("error.station.unknown_class", ["class": String(c)])
+        case .outBeforeIn(let v, let t): ("error.station.out_before_in", ["voucher": String(v), "time": t])
+        case .manualInFuture(let t): ("error.station.future", ["time": t])
         }
     }
 }

@@ -6,6 +6,9 @@ public enum StationWarning: Sendable, Equatable, Encodable {
     case trustExpired(ClassDay)
     /// The clock reads earlier than the latest time seen (given): events are flagged `clock`.
     case clockBehind(Timestamp)
+    /// The trust bundle was issued before a class running today opened (class, bundle's day):
+    /// its roster and revocations may miss what changed since.
+    case trustOlderThanClass(String, issued: ClassDay)
     /// Free megabytes where the log is kept are below 500.
     case lowDisk(megabytes: Int64)
     /// No trust bundle has been imported.
@@ -16,6 +19,7 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         switch self {
         case .trustExpired: "trust_expired"
         case .clockBehind: "clock_behind"
+        case .trustOlderThanClass: "trust_older_than_class"
         case .lowDisk: "low_disk"
         case .noTrust: "no_trust"
         }
@@ -26,6 +30,7 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         switch self {
         case .trustExpired(let day): t("warning.trust_expired", ["date": day.description])
         case .clockBehind(let time): t("warning.clock_behind", ["time": time.localDescription(utcOffset: utcOffset)])
+        case .trustOlderThanClass(let name, let day): t("warning.trust_older", ["class": name, "date": day.description])
         case .lowDisk(let mb): t("warning.low_disk", ["mb": String(mb)])
         case .noTrust: t("warning.no_trust")
         }

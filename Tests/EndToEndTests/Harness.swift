@@ -24,6 +24,8 @@ func run(_ program: String, _ args: [String], stdin: String? = nil, env: [String
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "FIELDKIT_HOME")
     environment.removeValue(forKey: "FIELDKIT_COUNTY_HOME")
+    // Words in English unless a test asks for another language (Chinese is the default).
+    environment["LANG"] = "en_US.UTF-8"
     for (k, v) in env { environment[k] = v }
     p.environment = environment
     let out = Pipe()

@@ -11,7 +11,7 @@ struct TranslationTests {
         let en = Localizer.tables["en"] ?? [:]
         #expect(!zh.isEmpty && Set(zh.keys) == Set(en.keys))
         func placeholders(_ s: String) -> Set<String> {
-            Set(s.split(separator: "{").dropFirst().compactMap { $0.split(separator: "}").first.map(String.init) })
+            Set(s.split(separator: "{", omittingEmptySubsequences: false).dropFirst().compactMap { $0.split(separator: "}").first.map(String.init) })
         }
         for (k, v) in zh { #expect(placeholders(v) == placeholders(en[k] ?? ""), "\(k)") }
     }
@@ -42,5 +42,6 @@ struct TranslationTests {
     func lookup() {
         #expect(Localizer(.zhHans)("sheet.session", ["n": "1", "window": "08:30-11:30"]) == "第1节 08:30-11:30")
         #expect(Localizer(.en)("no.such.key") == "[no.such.key]")
+        #expect(Localizer(.en)("reason.revoked", ["date": "{why}", "why": "x"]).contains("revoked on {why} (reason: x)"))
     }
 }

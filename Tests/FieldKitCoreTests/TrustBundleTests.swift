@@ -96,8 +96,9 @@ struct RosterTests {
             Issue.record("accepted")
         } catch let RosterError.badRows(problems) {
             #expect(problems.count == 3)
-            #expect(problems[0].hasPrefix("line 2"))
-            #expect(problems.joined().contains("110105194912310021") == false)
+            #expect(problems[0].line == 2 && problems[0].description.hasPrefix("line 2"))
+            #expect(problems.map(\.description).joined().contains("110105194912310021") == false)
+            #expect(RosterError.badRows(problems).text(Localizer(.zhHans)).contains("第 2 行"))
         } catch { Issue.record("\(error)") }
     }
 
