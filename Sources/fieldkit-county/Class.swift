@@ -11,6 +11,7 @@ extension FieldKitCounty {
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add a class with its daily sessions.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Option(help: "Class number (1 to 4294967295).") var id: UInt32
             @Option(help: "The site holding it.") var site: String
             @Option(help: "Class name.") var name: String
@@ -42,7 +43,9 @@ extension FieldKitCounty {
                         startDate: ClassDay(iso: start)!, endDate: ClassDay(iso: end)!,
                         sessions: SessionWindow.parseList(sessions)!)
                     try options.open().addClass(info, site: site)
-                    say("class \(id) added at site \(site): \(name), \(start) to \(end), sessions \(sessions)")
+                    say(language.localizer()("cli.class.added", [
+                        "id": "\(id)", "site": site, "name": name, "start": start, "end": end, "sessions": sessions,
+                    ]))
                     return .ok
                 }
             }

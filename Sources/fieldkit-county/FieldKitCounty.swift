@@ -45,12 +45,15 @@ extension FieldKitCounty {
         @Option(help: "The county's administrative division code, e.g. 141023.")
         var county: String
 
+        @OptionGroup var language: LanguageOption
+
         func run() async throws {
             try guarded {
                 let home = try options.resolvedHome()
                 let office = try CountyOffice.initialize(home: home, countyID: county, logger: makeLogger())
-                say("county \(office.countyID) ready in \(home)")
-                say("root public key for the sites: \(home)/\(CountyOffice.Layout.rootPublicKey)")
+                let t = language.localizer()
+                say(t("cli.county.ready", ["county": office.countyID, "home": home]))
+                say(t("cli.county.root_key", ["path": "\(home)/\(CountyOffice.Layout.rootPublicKey)"]))
                 return .ok
             }
         }
@@ -63,13 +66,14 @@ extension FieldKitCounty {
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add a training site.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Option(help: "Site id (letters, digits, - or _).") var id: String
             @Option(help: "The institution's name.") var name: String
 
             func run() async throws {
                 try guarded {
                     try options.open().addSite(id: id, name: name)
-                    say("site \(id) added: \(name)")
+                    say(language.localizer()("cli.site.added", ["id": id, "name": name]))
                     return .ok
                 }
             }
@@ -84,6 +88,7 @@ extension FieldKitCounty {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the voucher signing keys.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Flag(help: "Print JSON.") var json = false
 
             func run() async throws {
@@ -92,8 +97,14 @@ extension FieldKitCounty {
                     if json {
                         say(try jsonLine(keys))
                     } else {
+                        let t = language.localizer()
                         for k in keys {
-                            say("\(k.kid)  \(k.status.rawValue)  valid \(k.validFrom) to \(k.validTo?.description ?? "open")  \(k.publicKey)")
+                            var values = [
+                                "kid": "\(k.kid)", "status": t("cli.key.status.\(k.status.rawValue)"), "from": "\(k.validFrom)",
+                                "key": k.publicKey,
+                            ]
+                            if let to = k.validTo { values["to"] = "\(to)" }
+                            say(t(k.validTo == nil ? "cli.key.line.open" : "cli.key.line", values))
                         }
                     }
                     return .ok
@@ -105,11 +116,12 @@ extension FieldKitCounty {
             static let configuration = CommandConfiguration(
                 abstract: "Make a new voucher signing key; the old one retires when its vouchers expire.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
 
             func run() async throws {
                 try guarded {
                     let k = try options.open().rotateKey()
-                    say("new voucher signing key \(k.kid); export fresh trust bundles for the sites")
+                    say(language.localizer()("cli.key.rotated", ["kid": "\(k.kid)"]))
                     return .ok
                 }
             }
@@ -120,6 +132,7 @@ extension FieldKitCounty {
             static let configuration = CommandConfiguration(
                 abstract: "Revoke a compromised voucher signing key (its vouchers must be reissued).")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Argument(help: "The key id (8 hex digits, from `key list`).") var kid: String
 
             func validate() throws {
@@ -129,7 +142,7 @@ extension FieldKitCounty {
             func run() async throws {
                 try guarded {
                     try options.open().revokeKey(KeyID(hex: kid)!)
-                    say("key \(kid) revoked; export fresh trust bundles and reissue the vouchers it signed")
+                    say(language.localizer()("cli.key.revoked", ["kid": kid]))
                     return .ok
                 }
             }
@@ -140,6 +153,7 @@ extension FieldKitCounty {
     struct Bundle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export a signed trust bundle for a site.")
         @OptionGroup var options: CountyOptions
+        @OptionGroup var language: LanguageOption
         @Option(help: "The site.") var site: String
         @Option(help: "Output file.") var out: String
         @Option(help: "Days until the bundle expires.") var validDays: Int = 30
@@ -152,7 +166,7 @@ extension FieldKitCounty {
             try guarded {
                 let signed = try options.open().exportBundle(site: site, validDays: validDays)
                 try emit(signed.fileBytes, to: out)
-                say("trust bundle for site \(site) written to \(out)")
+                say(language.localizer()("cli.bundle.written", ["site": site, "out": out]))
                 return .ok
             }
         }

@@ -16,6 +16,7 @@ extension FieldKitCounty {
             static let configuration = CommandConfiguration(
                 abstract: "Issue vouchers to a class from a roster CSV (name,id_number[,category]); all or none.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
             @Option(help: "Roster CSV, UTF-8.") var roster: String
             @Option(help: "First valid day (default: the class's start).") var validFrom: String?
@@ -36,8 +37,14 @@ extension FieldKitCounty {
                     if json {
                         say(try jsonLine(issued))
                     } else {
-                        for v in issued { say("\(v.voucherID)  \(v.name)  \(v.idMasked)  valid \(v.validFrom) to \(v.validTo)") }
-                        say("\(issued.count) vouchers issued for class \(classID)")
+                        let t = language.localizer()
+                        for v in issued {
+                            say(t("cli.voucher.issued.line", [
+                                "voucher": "\(v.voucherID)", "name": v.name, "id": v.idMasked, "from": "\(v.validFrom)",
+                                "to": "\(v.validTo)",
+                            ]))
+                        }
+                        say(t("cli.voucher.issued", ["count": "\(issued.count)", "class": "\(classID)"]))
                     }
                     return .ok
                 }
@@ -47,13 +54,14 @@ extension FieldKitCounty {
         struct Revoke: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Withdraw a voucher.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Argument(help: "The voucher number.") var id: UInt64
             @Option(help: "Why (e.g. reissued, left the class).") var reason: String
 
             func run() async throws {
                 try guarded {
                     try options.open().revokeVoucher(id, reason: reason)
-                    say("voucher \(id) revoked; sites refuse it after importing the next trust bundle")
+                    say(language.localizer()("cli.voucher.revoked", ["voucher": "\(id)"]))
                     return .ok
                 }
             }
@@ -62,6 +70,7 @@ extension FieldKitCounty {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List vouchers.")
             @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
             @Option(name: .customLong("class"), help: "Only this class.") var classID: UInt32?
             @Flag(help: "Print JSON.") var json = false
 
@@ -71,9 +80,12 @@ extension FieldKitCounty {
                     if json {
                         say(try jsonLine(list))
                     } else {
+                        let t = language.localizer()
                         for v in list {
-                            say("\(v.voucherID)  class \(v.classID)  \(v.name)  \(v.idMasked)"
-                                + (v.revokedAt.map { "  REVOKED \($0.classDay()) (\(v.revokeReason ?? ""))" } ?? ""))
+                            say(t("cli.voucher.line", ["voucher": "\(v.voucherID)", "class": "\(v.classID)", "name": v.name, "id": v.idMasked])
+                                + (v.revokedAt.map {
+                                    t("cli.voucher.line.revoked", ["date": "\($0.classDay())", "why": v.revokeReason ?? ""])
+                                } ?? ""))
                         }
                     }
                     return .ok
@@ -96,25 +108,26 @@ extension FieldKitCounty {
 
             func run() async throws {
                 try guarded {
+                    let t = language.localizer()
                     let office = try options.open()
                     guard let (info, _) = try office.classInfo(classID) else { throw CountyError.unknownClass(classID) }
                     let vouchers = try office.vouchers(classID: classID).filter { $0.revokedAt == nil }
-                    guard !vouchers.isEmpty else { throw CLIMessage("class \(classID) has no valid vouchers; issue them first") }
+                    guard !vouchers.isEmpty else { throw CLIMessage(t("cli.voucher.cards.none", ["class": "\(classID)"])) }
                     if let out {
                         let cards = vouchers.map {
                             VoucherCard(
                                 voucherID: $0.voucherID, name: $0.name, idMasked: $0.idMasked, className: info.name,
                                 trade: info.trade, level: info.level, validFrom: $0.validFrom, validTo: $0.validTo, code: $0.code)
                         }
-                        try emit(Array(try VoucherCardsPage.html(cards, localizer: language.localizer()).utf8), to: out)
-                        say("\(cards.count) voucher cards written to \(out) (A4, 8 a page)")
+                        try emit(Array(try VoucherCardsPage.html(cards, localizer: t).utf8), to: out)
+                        say(t("cli.voucher.cards", ["count": "\(cards.count)", "out": out]))
                     }
                     if let png {
                         try Files.makeDirectory(png, mode: 0o755)
                         for v in vouchers {
                             try Files.writeAtomically(try QRCode(v.code, level: .quartile).png(scale: 8), to: "\(png)/voucher-\(v.voucherID).png")
                         }
-                        say("\(vouchers.count) PNG files written to \(png)")
+                        say(t("cli.voucher.png", ["count": "\(vouchers.count)", "dir": png]))
                     }
                     return .ok
                 }

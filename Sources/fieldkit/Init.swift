@@ -17,13 +17,16 @@ extension FieldKit {
         @Option(name: .customLong("county-root"), help: "The county's root.pub file.")
         var countyRoot: String
 
+        @OptionGroup var language: LanguageOption
+
         func run() async throws {
             try guarded {
                 let home = try options.resolvedHome()
                 let station = try Station.initialize(
                     home: home, siteID: site, rootKeyFile: try Files.read(countyRoot), logger: makeLogger())
-                say("station ready: site \(station.siteID), device \(station.deviceID), in \(home)")
-                say("next: fieldkit trust import BUNDLE --home \(home)")
+                let t = language.localizer()
+                say(t("cli.init.ready", ["site": station.siteID, "device": station.deviceID, "home": home]))
+                say(t("cli.init.next", ["home": home]))
                 return .ok
             }
         }

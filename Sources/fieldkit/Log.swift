@@ -19,6 +19,8 @@ extension FieldKit {
             @Flag(help: "Print a JSON object.")
             var json = false
 
+            @OptionGroup var language: LanguageOption
+
             func run() async throws {
                 try guarded {
                     let station = try options.openStation()
@@ -26,9 +28,12 @@ extension FieldKit {
                     if json {
                         say(try jsonLine(v))
                     } else if v.ok {
-                        say("log verified: \(v.events) events, chain intact, \(v.checkpoints) checkpoint\(v.checkpoints == 1 ? "" : "s") signed by device \(station.deviceID)")
+                        let key = v.checkpoints == 0 ? "cli.log.verified.none" : v.checkpoints == 1 ? "cli.log.verified.one" : "cli.log.verified"
+                        say(language.localizer()(key, [
+                            "events": "\(v.events)", "checkpoints": "\(v.checkpoints)", "device": station.deviceID,
+                        ]))
                     } else {
-                        say("LOG ALTERED at sequence \(v.firstBrokenSeq ?? 0): \(v.problem ?? ""); keep this PC as it is and tell the county")
+                        say(language.localizer()("cli.log.altered", ["seq": "\(v.firstBrokenSeq ?? 0)", "problem": v.problem ?? ""]))
                     }
                     return v.ok ? .ok : .verifyFailed
                 }
@@ -40,12 +45,13 @@ extension FieldKit {
             static let configuration = CommandConfiguration(abstract: "Sign the log's current head with the device key.")
 
             @OptionGroup var options: HomeOptions
+            @OptionGroup var language: LanguageOption
 
             func run() async throws {
                 try guarded {
                     let station = try options.openStation()
                     let cp = try station.checkpoint(reason: "on request")
-                    say("checkpoint signed at event \(cp.seq): \(hexString(cp.headHash))")
+                    say(language.localizer()("cli.log.checkpoint", ["seq": "\(cp.seq)", "hash": hexString(cp.headHash)]))
                     return .ok
                 }
             }

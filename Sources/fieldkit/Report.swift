@@ -32,7 +32,7 @@ extension FieldKit {
                     let sheet = try station.daySheet(classID: classID, day: day)
                     let t = language.localizer()
                     try emit(format == "csv" ? DaySheetPage.csv(sheet, localizer: t) : Array(DaySheetPage.html(sheet, localizer: t).utf8), to: out)
-                    if let out { say("sign-in sheet of class \(classID) on \(day) written to \(out)") }
+                    if let out { say(t("cli.report.written", ["class": "\(classID)", "date": "\(day)", "out": out])) }
                     return .ok
                 }
             }

@@ -23,20 +23,28 @@ extension FieldKit {
                     say(try jsonLine(s))
                     return .ok
                 }
-                say("site \(s.siteID)\(s.siteName.map { " (\($0))" } ?? ""), device \(s.deviceID)")
+                let t = language.localizer()
+                if let name = s.siteName {
+                    say(t("cli.status.site.named", ["site": s.siteID, "name": name, "device": s.deviceID]))
+                } else {
+                    say(t("cli.status.site", ["site": s.siteID, "device": s.deviceID]))
+                }
                 if let seq = s.trustSequence, let exp = s.trustExpiresAt {
-                    say("trust bundle \(seq) from county \(s.countyID ?? "?"), valid until \(exp.classDay(utcOffset: station.utcOffset))")
+                    say(t("cli.status.trust", [
+                        "seq": "\(seq)", "county": s.countyID ?? "?", "date": "\(exp.classDay(utcOffset: station.utcOffset))",
+                    ]))
                 }
-                say("log: \(s.events) events"
-                    + (s.lastEventAt.map { ", last at \($0.localDescription(utcOffset: station.utcOffset))" } ?? "")
-                    + (s.lastCheckpointSeq.map { ", last checkpoint at event \($0)" } ?? ""))
-                if s.today.isEmpty { say("no class today") }
+                say(t("cli.status.log", ["events": "\(s.events)"])
+                    + (s.lastEventAt.map { t("cli.status.log.last", ["time": $0.localDescription(utcOffset: station.utcOffset)]) } ?? "")
+                    + (s.lastCheckpointSeq.map { t("cli.status.log.checkpoint", ["seq": "\($0)"]) } ?? ""))
+                if s.today.isEmpty { say(t("cli.status.no_class")) }
                 for c in s.today {
-                    say("class \(c.classID) \(c.className) \(c.session): expected \(c.expected), signed in \(c.signedInNow), "
-                        + "signed out \(c.signedOut), not yet arrived \(c.notYetArrived)"
-                        + (c.openAtEnd > 0 ? ", left without signing out \(c.openAtEnd)" : ""))
+                    say(t("cli.status.class", [
+                        "class": "\(c.classID)", "name": c.className, "session": c.session, "expected": "\(c.expected)",
+                        "in": "\(c.signedInNow)", "out": "\(c.signedOut)", "absent": "\(c.notYetArrived)",
+                    ]) + (c.openAtEnd > 0 ? t("cli.status.class.open", ["open": "\(c.openAtEnd)"]) : ""))
                 }
-                for w in s.warnings { say("⚠ \(w.text(language.localizer(), utcOffset: station.utcOffset))") }
+                for w in s.warnings { say("⚠ \(w.text(t, utcOffset: station.utcOffset))") }
                 return .ok
             }
         }

@@ -18,16 +18,21 @@ extension FieldKit {
             @Argument(help: "The bundle file.")
             var file: String
 
+            @OptionGroup var language: LanguageOption
+
             func run() async throws {
                 try guarded {
                     let station = try options.openStation()
                     let result = try station.importTrust(fileBytes: try Files.read(file))
+                    let t = language.localizer()
                     if result.changed {
-                        say(
-                            "trust bundle \(result.sequence) imported: \(result.classes) classes, \(result.trainees) trainees, "
-                                + "\(result.revocations) revoked; valid until \(result.expiresAt.classDay(utcOffset: station.utcOffset))")
+                        say(t("cli.trust.imported", [
+                            "seq": "\(result.sequence)", "classes": "\(result.classes)", "trainees": "\(result.trainees)",
+                            "revoked": "\(result.revocations)",
+                            "date": "\(result.expiresAt.classDay(utcOffset: station.utcOffset))",
+                        ]))
                     } else {
-                        say("trust bundle \(result.sequence) is already in use; nothing changed")
+                        say(t("cli.trust.unchanged", ["seq": "\(result.sequence)"]))
                     }
                     return .ok
                 }

@@ -26,7 +26,7 @@ struct CommandLineTests {
         let lines = stdinRun.stdout.split(separator: "\n")
         #expect(stdinRun.status == 0 && lines.count == 2)
         #expect(lines[0].contains("\"accepted\"") && lines[1].contains("\"duplicate\""))
-        let verify = try run("fieldkit", ["log", "verify", "--home", w.site])
+        let verify = try run("fieldkit", ["log", "verify", "--home", w.site, "--lang", "en"])
         #expect(verify.status == 0 && verify.stdout.contains("chain intact"))
         let status2 = try run("fieldkit", ["status", "--home", w.site, "--json"])
         let s = try JSONSerialization.jsonObject(with: Data(status2.stdout.utf8)) as! [String: Any]
@@ -80,5 +80,25 @@ struct CommandLineTests {
         r = try run("fieldkit", ["init", "--home", w.site, "--site", "S01", "--county-root", w.county + "/root.pub"])
         #expect(r.status == 1 && r.stderr.contains("already holds"))
         #expect(try run("fieldkit", ["log", "verify", "--home", w.site]).status == 0)
+    }
+}
+
+@Suite("End to end: errors in Chinese")
+struct ChineseErrorTests {
+    @Test("without LANG the error line is Chinese and still names the value")
+    func chineseByDefault() throws {
+        let r = try run("fieldkit", ["status", "--home", "/tmp/fk-nowhere-zh"], env: ["LANG": "C.UTF-8"])
+        #expect(r.status == 1 && r.stderr.contains("错误") && r.stderr.contains("/tmp/fk-nowhere-zh") && r.stderr.contains("签到站"))
+        let bad = "张三,11010519491231002X\n李四,110105194912310021\n"
+        let dir = temporaryDirectory()
+        try bad.write(toFile: dir + "/r.csv", atomically: true, encoding: .utf8)
+        try expectOK(run("fieldkit-county", ["init", "--home", dir + "/c", "--county", "141023"]))
+        try expectOK(run("fieldkit-county", ["site", "add", "--home", dir + "/c", "--id", "S", "--name", "n"]))
+        try expectOK(run("fieldkit-county", [
+            "class", "add", "--home", dir + "/c", "--id", "1", "--site", "S", "--name", "n", "--trade", "4-10-01-02",
+            "--level", "5", "--start", "2026-03-02", "--end", "2026-03-03", "--sessions", "08:00-09:00",
+        ]))
+        let issue = try run("fieldkit-county", ["voucher", "issue", "--home", dir + "/c", "--class", "1", "--roster", dir + "/r.csv"], env: ["LANG": ""])
+        #expect(issue.status == 1 && issue.stderr.contains("第 2 行") && issue.stderr.contains("校验位"))
     }
 }
