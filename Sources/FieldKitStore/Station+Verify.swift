@@ -3,7 +3,7 @@ import FieldKitCore
 import FoundationEssentials
 
 /// The result of checking the log.
-public struct LogVerification: Sendable, Encodable, Equatable {
+public struct LogVerification: Sendable, Encodable {
     /// True when the chain and every checkpoint hold.
     public var ok: Bool
     /// Events checked.
@@ -12,16 +12,87 @@ public struct LogVerification: Sendable, Encodable, Equatable {
     public var checkpoints: Int
     /// The first broken sequence number, if any.
     public var firstBrokenSeq: Int64?
-    /// What is wrong, in words.
-    public var problem: String?
+    /// What is wrong.
+    public var failure: LogProblem?
+    /// What is wrong, in English words.
+    public var problem: String? { failure?.description }
     /// The head hash (hex) when intact.
     public var headHash: String?
+
+    /// Builds a result.
+    public init(ok: Bool, events: Int64, checkpoints: Int, firstBrokenSeq: Int64?, failure: LogProblem?, headHash: String? = nil) {
+        self.ok = ok
+        self.events = events
+        self.checkpoints = checkpoints
+        self.firstBrokenSeq = firstBrokenSeq
+        self.failure = failure
+        self.headHash = headHash
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(events, forKey: .events)
+        try c.encode(checkpoints, forKey: .checkpoints)
+        try c.encodeIfPresent(firstBrokenSeq, forKey: .firstBrokenSeq)
+        try c.encodeIfPresent(problem, forKey: .problem)
+        try c.encodeIfPresent(failure?.code, forKey: .problemCode)
+        try c.encodeIfPresent(headHash, forKey: .headHash)
+    }
 
     enum CodingKeys: String, CodingKey {
         case ok, events, checkpoints
         case firstBrokenSeq = "first_broken_seq"
         case problem
+        case problemCode = "problem_code"
         case headHash = "head_hash"
+    }
+}
+
+/// How the log is broken.
+public enum LogProblem: Sendable, Equatable, LocalizedFailure {
+    /// A sequence number is missing.
+    case missing(Int64, next: Int64)
+    /// Sequence numbers out of order.
+    case outOfOrder(Int64)
+    /// An event's previous-hash does not match the event before.
+    case unlinked(Int64)
+    /// An event's previous-hash is not a hash.
+    case damagedLink(Int64)
+    /// An event's content does not match its hash.
+    case altered(Int64)
+    /// A checkpoint names an event the log does not have.
+    case checkpointWithoutEvent(Int64)
+    /// A checkpoint's signature does not verify.
+    case checkpointSignature(Int64)
+    /// An event differs from what a checkpoint signed.
+    case checkpointMismatch(Int64, signedAt: String)
+
+    /// A stable machine code.
+    public var code: String {
+        switch self {
+        case .missing: "missing"
+        case .outOfOrder: "out_of_order"
+        case .unlinked: "unlinked"
+        case .damagedLink: "damaged_link"
+        case .altered: "altered"
+        case .checkpointWithoutEvent: "checkpoint_without_event"
+        case .checkpointSignature: "checkpoint_signature"
+        case .checkpointMismatch: "checkpoint_mismatch"
+        }
+    }
+
+    public var words: (key: String, values: [String: String]) {
+        switch self {
+        case .missing(let s, let n): ("log.missing", ["seq": String(s), "next": String(n)])
+        case .outOfOrder(let s): ("log.out_of_order", ["seq": String(s)])
+        case .unlinked(let s): ("log.unlinked", ["seq": String(s), "prev": String(s - 1)])
+        case .damagedLink(let s): ("log.damaged_link", ["seq": String(s)])
+        case .altered(let s): ("log.altered", ["seq": String(s)])
+        case .checkpointWithoutEvent(let s): ("log.checkpoint_without_event", ["seq": String(s)])
+        case .checkpointSignature(let s): ("log.checkpoint_signature", ["seq": String(s)])
+        case .checkpointMismatch(let s, let t): ("log.checkpoint_mismatch", ["seq": String(s), "time": t])
+        }
     }
 }
 
@@ -38,7 +109,7 @@ extension Station {
                 reason: $0.text(3) ?? "", signature: $0.blob(4))
         }
         let wanted = Set(checkpoints.map(\.seq))
-        var failure: (Int64, String)?
+        var failure: (Int64, LogProblem)?
         let s = try db.prepare(
             "SELECT \(EventHash.columns.joined(separator: ", ")), hash FROM events ORDER BY seq")
         defer { s.reset() }
@@ -47,20 +118,20 @@ extension Station {
             let seqValue = s.canonical(0)
             guard case .integer(let seq) = seqValue, seq == expected else {
                 let found = s.int64(0)
-                failure = (expected, found > expected ? "sequence \(expected) is missing (next is \(found))" : "sequence \(found) is out of order")
+                failure = (expected, found > expected ? .missing(expected, next: found) : .outOfOrder(found))
                 break
             }
             let fields = (0..<hashColumn).map { s.canonical($0) }
             if case .blob(let p) = fields.last!, p != prev {
-                failure = (seq, "event \(seq) does not link to event \(seq - 1) (its previous-hash was changed)")
+                failure = (seq, .unlinked(seq))
                 break
             } else if case .blob = fields.last! {} else {
-                failure = (seq, "event \(seq) has a damaged previous-hash field")
+                failure = (seq, .damagedLink(seq))
                 break
             }
             let stored = s.blob(hashColumn)
             guard EventHash.compute(fields) == stored else {
-                failure = (seq, "event \(seq) was altered: its content does not match its hash")
+                failure = (seq, .altered(seq))
                 break
             }
             if wanted.contains(seq) { hashes[seq] = stored }
@@ -69,28 +140,27 @@ extension Station {
         }
         let count = expected - 1
         if let (seq, problem) = failure {
-            return LogVerification(ok: false, events: count, checkpoints: 0, firstBrokenSeq: seq, problem: problem, headHash: nil)
+            return LogVerification(ok: false, events: count, checkpoints: 0, firstBrokenSeq: seq, failure: problem)
         }
         for cp in checkpoints {
             if cp.seq > 0 && hashes[cp.seq] == nil {
                 return LogVerification(
                     ok: false, events: count, checkpoints: 0, firstBrokenSeq: cp.seq,
-                    problem: "checkpoint at sequence \(cp.seq) names an event the log does not have", headHash: nil)
+                    failure: .checkpointWithoutEvent(cp.seq))
             }
             guard cp.verify(with: deviceKey.publicKey) else {
                 return LogVerification(
                     ok: false, events: count, checkpoints: 0, firstBrokenSeq: cp.seq,
-                    problem: "checkpoint at sequence \(cp.seq) has a signature that does not verify with this device's key",
-                    headHash: nil)
+                    failure: .checkpointSignature(cp.seq))
             }
             guard cp.seq == 0 || hashes[cp.seq] == cp.headHash else {
                 return LogVerification(
                     ok: false, events: count, checkpoints: 0, firstBrokenSeq: cp.seq,
-                    problem: "event \(cp.seq) differs from what checkpoint signed at \(cp.signedAt) recorded", headHash: nil)
+                    failure: .checkpointMismatch(cp.seq, signedAt: cp.signedAt.description))
             }
         }
         return LogVerification(
-            ok: true, events: count, checkpoints: checkpoints.count, firstBrokenSeq: nil, problem: nil,
+            ok: true, events: count, checkpoints: checkpoints.count, firstBrokenSeq: nil, failure: nil,
             headHash: hexString(prev))
     }
 

@@ -33,7 +33,7 @@ extension FieldKit {
                             "events": "\(v.events)", "checkpoints": "\(v.checkpoints)", "device": station.deviceID,
                         ]))
                     } else {
-                        say(language.localizer()("cli.log.altered", ["seq": "\(v.firstBrokenSeq ?? 0)", "problem": v.problem ?? ""]))
+                        say(language.localizer()("cli.log.altered", ["seq": "\(v.firstBrokenSeq ?? 0)", "problem": v.failure?.text(language.localizer()) ?? ""]))
                     }
                     return v.ok ? .ok : .verifyFailed
                 }
