@@ -103,7 +103,18 @@ public struct LanguageOption: ParsableArguments {
 
     public func validate() throws {
         if let lang, !["zh", "zh-hans", "zh-cn", "en"].contains(lang.lowercased()) {
-            throw ValidationError("--lang must be zh or en, not '\(lang)'")
+            throw usageError(flag: "--lang", expected: "lang", value: lang)
         }
     }
+}
+
+/// A usage error in the user's language (exit code 64, as swift-argument-parser reports it).
+public func usageError(_ key: String, _ values: [String: String] = [:]) -> ValidationError {
+    ValidationError(processLocalizer()(key, values))
+}
+
+/// "FLAG must be EXPECTED, not 'VALUE'" in the user's language.
+public func usageError(flag: String, expected: String, value: String) -> ValidationError {
+    let t = processLocalizer()
+    return ValidationError(t("usage.must_be", ["flag": flag, "expected": t("usage.expect.\(expected)"), "value": value]))
 }

@@ -23,16 +23,16 @@ extension FieldKitCounty {
             @Option(help: "Where the class is held.") var location: String = ""
 
             func validate() throws {
-                guard id >= 1 else { throw ValidationError("--id must be at least 1") }
+                guard id >= 1 else { throw usageError(flag: "--id", expected: "id", value: "\(id)") }
                 guard OccupationCode(trade) != nil else {
-                    throw ValidationError("--trade must look like 4-10-01-02, not '\(trade)'")
+                    throw usageError(flag: "--trade", expected: "trade", value: trade)
                 }
-                guard level <= 5 else { throw ValidationError("--level must be 0 to 5, not \(level)") }
-                guard let s = ClassDay(iso: start) else { throw ValidationError("--start must be a date like 2026-03-02, not '\(start)'") }
-                guard let e = ClassDay(iso: end) else { throw ValidationError("--end must be a date like 2026-03-31, not '\(end)'") }
-                guard s <= e else { throw ValidationError("--end \(end) is before --start \(start)") }
+                guard level <= 5 else { throw usageError(flag: "--level", expected: "level", value: "\(level)") }
+                guard let s = ClassDay(iso: start) else { throw usageError(flag: "--start", expected: "date", value: start) }
+                guard let e = ClassDay(iso: end) else { throw usageError(flag: "--end", expected: "date", value: end) }
+                guard s <= e else { throw usageError("usage.end_before_start", ["end": end, "start": start]) }
                 guard SessionWindow.parseList(sessions) != nil else {
-                    throw ValidationError("--sessions must look like 08:30-11:30,14:00-17:00 (in order, not overlapping), not '\(sessions)'")
+                    throw usageError(flag: "--sessions", expected: "sessions", value: sessions)
                 }
             }
 

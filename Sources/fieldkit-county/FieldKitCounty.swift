@@ -24,7 +24,7 @@ struct CountyOptions: ParsableArguments {
     func resolvedHome() throws -> String {
         if let home, !home.isEmpty { return home }
         if let env = environment("FIELDKIT_COUNTY_HOME"), !env.isEmpty { return env }
-        throw ValidationError("no county folder given; pass --home DIR or set FIELDKIT_COUNTY_HOME")
+        throw usageError("usage.no_county_home")
     }
 
     /// Opens the county office.
@@ -136,7 +136,7 @@ extension FieldKitCounty {
             @Argument(help: "The key id (8 hex digits, from `key list`).") var kid: String
 
             func validate() throws {
-                guard KeyID(hex: kid) != nil else { throw ValidationError("'\(kid)' is not a key id of 8 hex digits") }
+                guard KeyID(hex: kid) != nil else { throw usageError(flag: "KID", expected: "kid", value: kid) }
             }
 
             func run() async throws {
@@ -159,7 +159,7 @@ extension FieldKitCounty {
         @Option(help: "Days until the bundle expires.") var validDays: Int = 30
 
         func validate() throws {
-            guard (1...366).contains(validDays) else { throw ValidationError("--valid-days must be 1 to 366") }
+            guard (1...366).contains(validDays) else { throw usageError(flag: "--valid-days", expected: "valid_days", value: "\(validDays)") }
         }
 
         func run() async throws {

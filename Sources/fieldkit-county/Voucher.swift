@@ -25,8 +25,8 @@ extension FieldKitCounty {
             @Flag(help: "Print JSON.") var json = false
 
             func validate() throws {
-                if let v = validFrom, ClassDay(iso: v) == nil { throw ValidationError("--valid-from must be YYYY-MM-DD, not '\(v)'") }
-                if let v = validTo, ClassDay(iso: v) == nil { throw ValidationError("--valid-to must be YYYY-MM-DD, not '\(v)'") }
+                if let v = validFrom, ClassDay(iso: v) == nil { throw usageError(flag: "--valid-from", expected: "date", value: v) }
+                if let v = validTo, ClassDay(iso: v) == nil { throw usageError(flag: "--valid-to", expected: "date", value: v) }
             }
 
             func run() async throws {
@@ -103,7 +103,7 @@ extension FieldKitCounty {
             @Option(help: "A folder for one PNG per voucher (voucher-ID.png).") var png: String?
 
             func validate() throws {
-                if out == nil && png == nil { throw ValidationError("give --out cards.html, --png DIR, or both") }
+                if out == nil && png == nil { throw usageError("usage.cards_output") }
             }
 
             func run() async throws {

@@ -19,7 +19,7 @@ extension FieldKit {
 
         func validate() throws {
             guard ["csv", "jsonl"].contains(format) else {
-                throw ValidationError("--format must be csv or jsonl, not '\(format)'")
+                throw usageError(flag: "--format", expected: "csv_jsonl", value: format)
             }
         }
 

@@ -27,7 +27,7 @@ struct HomeOptions: ParsableArguments {
     func resolvedHome() throws -> String {
         if let home, !home.isEmpty { return home }
         if let env = environment("FIELDKIT_HOME"), !env.isEmpty { return env }
-        throw ValidationError("no station folder given; pass --home DIR or set FIELDKIT_HOME")
+        throw usageError("usage.no_home")
     }
 
     /// Opens the station in the home folder.

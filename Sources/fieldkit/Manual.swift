@@ -30,12 +30,12 @@ extension FieldKit {
 
         func validate() throws {
             guard Direction(rawValue: direction) != nil else {
-                throw ValidationError("--direction must be in or out, not '\(direction)'")
+                throw usageError(flag: "--direction", expected: "direction", value: direction)
             }
             guard !reason.trimmingWhitespace().isEmpty else {
-                throw ValidationError("--reason must say why (e.g. \"scanner broken\")")
+                throw usageError("usage.reason")
             }
-            if let at, LocalTime(at) == nil { throw ValidationError("--at must be a time like 08:35, not '\(at)'") }
+            if let at, LocalTime(at) == nil { throw usageError(flag: "--at", expected: "time", value: at) }
         }
 
         func run() async throws {

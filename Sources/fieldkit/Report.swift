@@ -21,8 +21,8 @@ extension FieldKit {
             @Option(help: "Output file (default: standard output).") var out: String?
 
             func validate() throws {
-                guard ["html", "csv"].contains(format) else { throw ValidationError("--format must be html or csv, not '\(format)'") }
-                if let date, ClassDay(iso: date) == nil { throw ValidationError("--date must be a date like 2026-03-02, not '\(date)'") }
+                guard ["html", "csv"].contains(format) else { throw usageError(flag: "--format", expected: "html_csv", value: format) }
+                if let date, ClassDay(iso: date) == nil { throw usageError(flag: "--date", expected: "date", value: date) }
             }
 
             func run() async throws {

@@ -24,7 +24,7 @@ extension FieldKit {
         @OptionGroup var language: LanguageOption
 
         func validate() throws {
-            if stdin == (code != nil) { throw ValidationError("give either one CODE or --stdin") }
+            if stdin == (code != nil) { throw usageError("usage.code_or_stdin") }
         }
 
         func run() async throws {
