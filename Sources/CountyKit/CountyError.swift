@@ -28,8 +28,8 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
     case unknownKey(String)
     /// A key file is missing or damaged.
     case badKeyFile(String)
-    /// A roster row names someone who already holds a voucher for the class.
-    case alreadyIssued([String])
+    /// Roster rows naming people who already hold a voucher for the class: line, name, voucher.
+    case alreadyIssued([IssuedRow])
     /// Validity outside the class or reversed.
     case badValidity(String)
 
@@ -48,8 +48,32 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
         case .reasonRequired: ("error.county.reason", [:])
         case .unknownKey(let k): ("error.county.unknown_key", ["kid": k])
         case .badKeyFile(let why): ("error.county.key_file", ["why": why])
-        case .alreadyIssued(let rows): ("error.county.already_issued", ["rows": rows.joined(separator: "; ")])
+        case .alreadyIssued(let rows):
+            ("error.county.already_issued", ["rows": rows.map { $0.text(Localizer(.en)) }.joined(separator: "; ")])
         case .badValidity(let why): ("error.county.validity", ["why": why])
         }
     }
 }
+
+extension CountyError {
+    /// A roster row whose trainee already holds a voucher for the class.
+    public struct IssuedRow: Sendable, Equatable {
+        /// Line in the roster file.
+        public var line: Int
+        /// Name on that line.
+        public var name: String
+        /// The voucher already held.
+        public var voucher: UInt64
+
+        func text(_ t: Localizer) -> String {
+            t("error.county.issued_row", ["line": String(line), "name": name, "voucher": String(voucher)])
+        }
+    }
+
+    /// The words in a language, each row's too.
+    public func text(_ t: Localizer) -> String {
+        guard case .alreadyIssued(let rows) = self else { return t(words.key, words.values) }
+        return t("error.county.already_issued", ["rows": rows.map { $0.text(t) }.joined(separator: "; ")])
+    }
+}
+

@@ -64,14 +64,14 @@ extension CountyOffice {
         let (kid, key) = try activeSigningKey()
         let issuedAt = now()
         return try db.transaction {
-            var taken: [String] = []
+            var taken: [CountyError.IssuedRow] = []
             for row in roster.rows {
                 let ref = row.idNumber.traineeRef(secret: pseudonymSecret)
                 if let v = try db.first(
                     "SELECT id FROM vouchers WHERE class_id = ? AND trainee_ref = ?",
                     [.integer(Int64(classID)), .integer(Int64(bitPattern: ref))], { $0.int64(0) })
                 {
-                    taken.append("line \(row.line) (\(row.name)) already holds voucher \(v)")
+                    taken.append(.init(line: row.line, name: row.name, voucher: UInt64(bitPattern: v)))
                 }
             }
             guard taken.isEmpty else { throw CountyError.alreadyIssued(taken) }
