@@ -5,10 +5,10 @@ import FieldKitCore
 
 extension FieldKitCounty {
     /// `fieldkit-county class add`.
-    struct Class: AsyncParsableCommand {
+    struct Class: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Training classes.", subcommands: [Add.self])
 
-        struct Add: AsyncParsableCommand {
+        struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add a class with its daily sessions.")
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
@@ -36,7 +36,7 @@ extension FieldKitCounty {
                 }
             }
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let info = ClassInfo(
                         id: id, name: name, trade: OccupationCode(trade)!, level: level, location: location,

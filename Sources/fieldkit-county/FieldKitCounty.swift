@@ -6,7 +6,7 @@ import Logging
 
 /// `fieldkit-county`: the county office's keys, classes, vouchers and trust bundles.
 @main
-struct FieldKitCounty: AsyncParsableCommand {
+struct FieldKitCounty: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldkit-county",
         abstract: "County office: keys, sites, classes, vouchers and trust bundles.",
@@ -36,7 +36,7 @@ func makeLogger() -> Logger { makeLogger(label: "fieldkit-county") }
 
 extension FieldKitCounty {
     /// `fieldkit-county init`.
-    struct Init: AsyncParsableCommand {
+    struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the county's keys and records; writes root.pub for the sites.")
 
@@ -47,7 +47,7 @@ extension FieldKitCounty {
 
         @OptionGroup var language: LanguageOption
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let home = try options.resolvedHome()
                 let office = try CountyOffice.initialize(home: home, countyID: county, logger: makeLogger())
@@ -60,17 +60,17 @@ extension FieldKitCounty {
     }
 
     /// `fieldkit-county site add`.
-    struct Site: AsyncParsableCommand {
+    struct Site: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Training sites.", subcommands: [Add.self])
 
-        struct Add: AsyncParsableCommand {
+        struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add a training site.")
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
             @Option(help: "Site id (letters, digits, - or _).") var id: String
             @Option(help: "The institution's name.") var name: String
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     try options.open().addSite(id: id, name: name)
                     say(language.localizer()("cli.site.added", ["id": id, "name": name]))
@@ -81,17 +81,17 @@ extension FieldKitCounty {
     }
 
     /// `fieldkit-county key list|rotate`.
-    struct Key: AsyncParsableCommand {
+    struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Voucher signing keys.", subcommands: [List.self, Rotate.self, Revoke.self])
 
-        struct List: AsyncParsableCommand {
+        struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the voucher signing keys.")
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
             @Flag(help: "Print JSON.") var json = false
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let keys = try options.open().listKeys()
                     if json {
@@ -112,13 +112,13 @@ extension FieldKitCounty {
             }
         }
 
-        struct Rotate: AsyncParsableCommand {
+        struct Rotate: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Make a new voucher signing key; the old one retires when its vouchers expire.")
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let k = try options.open().rotateKey()
                     say(language.localizer()("cli.key.rotated", ["kid": "\(k.kid)"]))
@@ -128,7 +128,7 @@ extension FieldKitCounty {
         }
 
         /// `fieldkit-county key revoke`, for a compromised key.
-        struct Revoke: AsyncParsableCommand {
+        struct Revoke: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Revoke a compromised voucher signing key (its vouchers must be reissued).")
             @OptionGroup var options: CountyOptions
@@ -139,7 +139,7 @@ extension FieldKitCounty {
                 guard KeyID(hex: kid) != nil else { throw usageError(flag: "KID", expected: "kid", value: kid) }
             }
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     try options.open().revokeKey(KeyID(hex: kid)!)
                     say(language.localizer()("cli.key.revoked", ["kid": kid]))
@@ -150,7 +150,7 @@ extension FieldKitCounty {
     }
 
     /// `fieldkit-county bundle`.
-    struct Bundle: AsyncParsableCommand {
+    struct Bundle: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export a signed trust bundle for a site.")
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
@@ -162,7 +162,7 @@ extension FieldKitCounty {
             guard (1...366).contains(validDays) else { throw usageError(flag: "--valid-days", expected: "valid_days", value: "\(validDays)") }
         }
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let signed = try options.open().exportBundle(site: site, validDays: validDays)
                 try emit(signed.fileBytes, to: out)

@@ -8,11 +8,11 @@ import FieldKitStore
 
 extension FieldKitCounty {
     /// `fieldkit-county voucher issue|revoke|list`.
-    struct Voucher: AsyncParsableCommand {
+    struct Voucher: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Electronic training vouchers.", subcommands: [Issue.self, Revoke.self, List.self, Cards.self])
 
-        struct Issue: AsyncParsableCommand {
+        struct Issue: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Issue vouchers to a class from a roster CSV (name,id_number[,category]); all or none.")
             @OptionGroup var options: CountyOptions
@@ -29,7 +29,7 @@ extension FieldKitCounty {
                 if let v = validTo, ClassDay(iso: v) == nil { throw usageError(flag: "--valid-to", expected: "date", value: v) }
             }
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let issued = try options.open().issueVouchers(
                         classID: classID, roster: try Files.read(roster), validFrom: validFrom.flatMap { ClassDay(iso: $0) },
@@ -51,14 +51,14 @@ extension FieldKitCounty {
             }
         }
 
-        struct Revoke: AsyncParsableCommand {
+        struct Revoke: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Withdraw a voucher.")
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
             @Argument(help: "The voucher number.") var id: UInt64
             @Option(help: "Why (e.g. reissued, left the class).") var reason: String
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     try options.open().revokeVoucher(id, reason: reason)
                     say(language.localizer()("cli.voucher.revoked", ["voucher": "\(id)"]))
@@ -67,14 +67,14 @@ extension FieldKitCounty {
             }
         }
 
-        struct List: AsyncParsableCommand {
+        struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List vouchers.")
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
             @Option(name: .customLong("class"), help: "Only this class.") var classID: UInt32?
             @Flag(help: "Print JSON.") var json = false
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let list = try options.open().vouchers(classID: classID)
                     if json {
@@ -93,7 +93,7 @@ extension FieldKitCounty {
             }
         }
 
-        struct Cards: AsyncParsableCommand {
+        struct Cards: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Print a class's vouchers: an A4 page of 8 cards, and one PNG per voucher for phones.")
             @OptionGroup var options: CountyOptions
@@ -106,7 +106,7 @@ extension FieldKitCounty {
                 if out == nil && png == nil { throw usageError("usage.cards_output") }
             }
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let t = language.localizer()
                     let office = try options.open()

@@ -5,7 +5,7 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit export`.
-    struct Export: AsyncParsableCommand {
+    struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export the log: csv (for Excel/WPS, UTF-8 with BOM) or jsonl (every field and hash).")
 
@@ -23,7 +23,7 @@ extension FieldKit {
             }
         }
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let station = try options.openStation()
                 try emit(format == "csv" ? try station.exportCSV() : try station.exportJSONL(), to: out)

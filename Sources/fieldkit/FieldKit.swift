@@ -5,8 +5,11 @@ import FieldKitStore
 import Logging
 
 /// `fieldkit`: the classroom PC's attendance station.
+///
+/// Synchronous on purpose: an async `main` starts Swift's cooperative thread pool, and with it
+/// a second malloc arena, which costs a one-shot `fieldkit scan` about 1 MB of memory.
 @main
-struct FieldKit: AsyncParsableCommand {
+struct FieldKit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldkit",
         abstract: "Offline voucher sign-in and sign-out for a training classroom.",

@@ -5,7 +5,7 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit init`: creates the station once, pinning the county root key.
-    struct Init: AsyncParsableCommand {
+    struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set up this PC as a site's station (once).")
 
@@ -19,7 +19,7 @@ extension FieldKit {
 
         @OptionGroup var language: LanguageOption
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let home = try options.resolvedHome()
                 let station = try Station.initialize(

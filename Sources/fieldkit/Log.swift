@@ -5,12 +5,12 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit log`: the tamper-evident log.
-    struct Log: AsyncParsableCommand {
+    struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check or checkpoint the attendance log.", subcommands: [Verify.self, Checkpoint.self])
 
         /// `fieldkit log verify`.
-        struct Verify: AsyncParsableCommand {
+        struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Recompute the hash chain and checkpoint signatures; name the first broken event.")
 
@@ -21,7 +21,7 @@ extension FieldKit {
 
             @OptionGroup var language: LanguageOption
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let station = try options.openStation()
                     let v = try station.verifyLog()
@@ -41,13 +41,13 @@ extension FieldKit {
         }
 
         /// `fieldkit log checkpoint`.
-        struct Checkpoint: AsyncParsableCommand {
+        struct Checkpoint: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Sign the log's current head with the device key.")
 
             @OptionGroup var options: HomeOptions
             @OptionGroup var language: LanguageOption
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let station = try options.openStation()
                     let cp = try station.checkpoint(reason: "on request")

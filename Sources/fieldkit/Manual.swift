@@ -5,7 +5,7 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit manual`: the instructor's manual entry, flagged everywhere.
-    struct Manual: AsyncParsableCommand {
+    struct Manual: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a sign-in or sign-out by hand (scanner broken, phone dead); needs a reason.")
 
@@ -38,7 +38,7 @@ extension FieldKit {
             if let at, LocalTime(at) == nil { throw usageError(flag: "--at", expected: "time", value: at) }
         }
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let station = try options.openStation()
                 var when: Timestamp? = nil

@@ -6,11 +6,11 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit report`.
-    struct Report: AsyncParsableCommand {
+    struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Printable reports.", subcommands: [Day.self])
 
         /// `fieldkit report day`: the day's sign-in sheet.
-        struct Day: AsyncParsableCommand {
+        struct Day: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "The day's sign-in sheet (签到表) of a class: A4 HTML to print, or CSV for Excel/WPS.")
             @OptionGroup var options: HomeOptions
@@ -25,7 +25,7 @@ extension FieldKit {
                 if let date, ClassDay(iso: date) == nil { throw usageError(flag: "--date", expected: "date", value: date) }
             }
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let station = try options.openStation()
                     let day = date.flatMap { ClassDay(iso: $0) } ?? station.clock.now().classDay(utcOffset: station.utcOffset)

@@ -5,7 +5,7 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit scan`: judges and records voucher codes.
-    struct Scan: AsyncParsableCommand {
+    struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a scanned voucher code (sign-in or sign-out is chosen automatically).",
             discussion: "With --stdin, reads one code per line (as a USB scanner types them) until end of input.")
@@ -27,7 +27,7 @@ extension FieldKit {
             if stdin == (code != nil) { throw usageError("usage.code_or_stdin") }
         }
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let station = try options.openStation()
                 guard stdin else {

@@ -5,7 +5,7 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit status`.
-    struct Status: AsyncParsableCommand {
+    struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the station, today's sessions and warnings.")
 
         @OptionGroup var options: HomeOptions
@@ -15,7 +15,7 @@ extension FieldKit {
 
         @OptionGroup var language: LanguageOption
 
-        func run() async throws {
+        func run() throws {
             try guarded {
                 let station = try options.openStation()
                 let s = try station.status()

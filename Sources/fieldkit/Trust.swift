@@ -5,12 +5,12 @@ import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit trust`: the county's trust bundle.
-    struct Trust: AsyncParsableCommand {
+    struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import the county's trust bundle.", subcommands: [Import.self])
 
         /// `fieldkit trust import FILE`.
-        struct Import: AsyncParsableCommand {
+        struct Import: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Import a trust bundle file from the county.")
 
             @OptionGroup var options: HomeOptions
@@ -20,7 +20,7 @@ extension FieldKit {
 
             @OptionGroup var language: LanguageOption
 
-            func run() async throws {
+            func run() throws {
                 try guarded {
                     let station = try options.openStation()
                     let result = try station.importTrust(fileBytes: try Files.read(file))
