@@ -6,6 +6,15 @@
 #include <locale.h>
 #include <langinfo.h>
 #include <ncursesw/curses.h>
+#include <signal.h>
+
+// The window-size signal must reach curses even when the parent left it blocked.
+static inline void fk_unblock_winch(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
 
 // curses macros Swift cannot call, as functions.
 static inline int fk_lines(void) { return LINES; }

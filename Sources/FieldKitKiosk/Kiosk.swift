@@ -124,6 +124,13 @@ public final class Kiosk {
             buffer = ""
             return 0
         case .character(let c):
+            if c.value < 32 || c.value == 127 {
+                // Ctrl-C, Ctrl-Z and friends: not a way out, just a key that shows the help.
+                buffer = ""
+                note = t("kiosk.bad_key", ["key": "^" + String(Unicode.Scalar(UInt8(c.value ^ 0x40)))])
+                mode = .help
+                return 0
+            }
             if buffer.isEmpty, c.properties.isAlphabetic, c.properties.numericType == nil {
                 return command(c)
             }

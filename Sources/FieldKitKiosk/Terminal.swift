@@ -32,8 +32,10 @@ final class Terminal {
     init() {
         setlocale(LC_ALL, "")
         if String(cString: fk_codeset()).uppercased() != "UTF-8" { setlocale(LC_ALL, "C.UTF-8") }
+        fk_unblock_winch()
         initscr()
-        cbreak()
+        // Raw: Ctrl-C and Ctrl-Z arrive as keys (and show the help) instead of stopping the kiosk.
+        raw()
         noecho()
         fk_keypad_on()
         curs_set(0)

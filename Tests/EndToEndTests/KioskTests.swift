@@ -94,6 +94,10 @@ struct KioskTests {
         try k.type("x", enter: false)
         try k.waitFor(w.help, w.noSuchKey)
         try k.type(" ", enter: false)
+        // Ctrl-C does not stop it either
+        try k.keys("C-c")
+        try k.waitFor(w.help, "^C")
+        try k.type(" ", enter: false)
         // Manual entry: voucher, direction, reason (Chinese typed through an input method works too)
         try k.type("m", enter: false)
         try k.waitFor(w.manualPrompt)
@@ -129,10 +133,16 @@ struct KioskTests {
         // Every line fits the 80 columns; the title bar ends with the clock at the right edge
         for line in s.split(separator: "\n") { #expect(displayWidth(String(line)) <= 80, "\(line)") }
         try expectOK(run("/usr/bin/tmux", ["resize-window", "-t", k.name, "-x", "100", "-y", "30"]))
-        usleep(600_000)
-        s = try k.waitFor("Signed in", "Recent scans")
-        let title = s.split(separator: "\n").first.map(String.init) ?? ""
+        // The title bar stretches to the new width (the clock moves to the right edge)
+        var title = ""
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            usleep(200_000)
+            s = try k.screen()
+            title = s.split(separator: "\n").first.map(String.init) ?? ""
+        } while displayWidth(title.trimmingCharacters(in: .whitespaces)) <= 80 && Date() < deadline
         #expect(displayWidth(title.trimmingCharacters(in: .whitespaces)) > 80, "\(title)")
+        #expect(s.contains("Signed in") && s.contains("Recent scans"))
         try k.type("q", enter: false)
         try k.type("y", enter: false)
     }
