@@ -22,7 +22,7 @@ public struct ScanOutcome: Sendable, Encodable, Equatable {
     public var voucherID: UInt64?
     /// A stable machine code for duplicates and refusals.
     public var reason: ScanReason?
-    /// One line for the instructor.
+    /// One line for the instructor, in English (screens re-word it with ``line(_:)``).
     public var message: String
     /// The log sequence number of the event written, if any.
     public var seq: Int64?

@@ -19,7 +19,7 @@ extension Station {
                 let event = try append(EventDraft(kind: .refused, reason: ScanReason.noTrustBundle.rawValue, code: codeForLog(text, decoded)))
                 return ScanOutcome(
                     result: .rejected, direction: nil, voucherID: try? decoded.get().body.voucherID,
-                    reason: .noTrustBundle, message: "\(StationError.noTrustBundle)", seq: event.seq, time: now,
+                    reason: .noTrustBundle, message: StationError.noTrustBundle.description, seq: event.seq, time: now,
                     earlierTime: nil, name: nil, idMasked: nil, classID: nil, className: nil, session: nil, flags: [],
                     warnings: warnings)
             }
@@ -125,7 +125,6 @@ extension Station {
             earlierTime: nil, name: entry?.name, idMasked: entry?.idMasked, classID: body?.classID ?? entry?.classID,
             className: nil, session: nil, flags: [], warnings: warnings)
         if let id = outcome.classID, let info = try classInfo(id) { outcome.className = info.name }
-        let who = entry.map { "\($0.name) (\($0.idMasked))" } ?? "voucher \(voucher)"
         switch decision {
         case .accept(let direction, let session, let late):
             var flags: Set<EventFlag> = []
@@ -155,14 +154,11 @@ extension Station {
             outcome.seq = event.seq
             outcome.flags = event.flags.isEmpty ? [] : event.flags.split(separator: ",").map(String.init)
             outcome.session = try sessionText(session)
-            let verb = direction == .signIn ? "signed in" : "signed out"
             outcome.facts["time"] = now.localClock(utcOffset: utcOffset)
             if let why = manualReason { outcome.facts["why"] = why }
             if direction == .signOut, let record = try attendance(session, voucher: voucher) {
                 outcome.facts["minutes"] = String((now.milliseconds - record.signedInAt.milliseconds) / 60_000)
             }
-            outcome.message = "\(verb): \(who) at \(now.localClock(utcOffset: utcOffset))"
-                + (late ? " (late)" : "") + (kind == .manual ? " (manual: \(manualReason ?? ""))" : "")
         case .duplicate(let reason, let session, let earlier):
             outcome.result = .duplicate
             outcome.reason = reason
@@ -172,9 +168,6 @@ extension Station {
             let t = earlier.localClock(utcOffset: utcOffset)
             let from = earlier.adding(minutes: try classInfo(session.classID)?.rules.minimumStay ?? 5)
             outcome.facts = ["time": t, "from": from.localClock(utcOffset: utcOffset)]
-            outcome.message = reason == .alreadyIn
-                ? "already signed in at \(t): \(who); a sign-out counts from \(earlier.adding(minutes: try classInfo(session.classID)?.rules.minimumStay ?? 5).localClock(utcOffset: utcOffset))"
-                : "already signed out at \(t): \(who); nothing more to do"
         case .reject(let reason, let detail):
             let event = try append(
                 EventDraft(kind: .refused, voucherID: voucher, classID: body?.classID ?? entry?.classID, reason: reason.rawValue,
@@ -183,8 +176,8 @@ extension Station {
             outcome.reason = reason
             outcome.seq = event.seq
             outcome.facts = try refusalFacts(reason, voucher: voucher, body: body, classID: outcome.classID)
-            outcome.message = "\(who): \(detail); \(Station.advice(reason))"
         }
+        outcome.message = outcome.line(Localizer(.en))
         logger.info(
             "scan", metadata: ["result": "\(outcome.result.rawValue)", "reason": "\(outcome.reason?.rawValue ?? "")",
                                "voucher": "\(voucher)", "seq": "\(outcome.seq.map(String.init) ?? "")"])
@@ -204,22 +197,6 @@ extension Station {
             return ["from": info.startDate.description, "to": info.endDate.description,
                     "sessions": info.sessions.map(\.description).joined(separator: ", ")]
         default: return [:]
-        }
-    }
-
-    /// What the instructor should do about a refusal.
-    static func advice(_ reason: ScanReason) -> String {
-        switch reason {
-        case .malformed: "scan it again"
-        case .unknownKey, .keyNotValid: "import the county's newest trust bundle, or ask the county"
-        case .badSignature: "this code is not genuine; keep the trainee's details and tell the county"
-        case .revoked: "ask the county for the trainee's new voucher"
-        case .notYetValid, .expired: "ask the county to check the voucher's dates"
-        case .wrongSite: "this voucher is for a class at another site"
-        case .outsideClassDates: "the class is not running today"
-        case .outsideSession: "scan during a session, or use a manual entry with a reason"
-        case .alreadyIn, .alreadyOut: "nothing to do"
-        case .noTrustBundle: "import the county's trust bundle first"
         }
     }
 
