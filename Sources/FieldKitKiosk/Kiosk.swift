@@ -74,7 +74,7 @@ public final class Kiosk {
         guard force || now - statusAt > 5000 else { return }
         status = try station.status()
         statusAt = now
-        try? station.maintain()
+        _ = try? station.maintain()
     }
 
     // MARK: - Input

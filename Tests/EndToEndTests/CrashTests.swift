@@ -16,22 +16,15 @@ struct CrashTests {
             let batch = w.codes[next..<min(next + 16, w.codes.count)]
             next += batch.count
             let input = batch.flatMap { [$0.code, $0.code] }.joined(separator: "\n") + "\n"
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binDirectory + "/fieldkit")
-            p.arguments = ["scan", "--home", w.site, "--stdin", "--json"]
-            let out = Pipe()
-            let inp = Pipe()
-            p.standardOutput = out
-            p.standardInput = inp
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            inp.fileHandleForWriting.write(Data(input.utf8))
+            try input.write(toFile: w.dir + "/stream.txt", atomically: true, encoding: .utf8)
+            let child = try Child(
+                binDirectory + "/fieldkit", ["scan", "--home", w.site, "--stdin", "--json"], stdin: w.dir + "/stream.txt",
+                stdout: w.dir + "/reported.txt", stderr: "/dev/null", env: ["LANG": "en_US.UTF-8"])
             // When the process is killed at a random moment
             usleep(UInt32.random(in: 0...120_000, using: &rng))
-            kill(p.processIdentifier, SIGKILL)
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            try? inp.fileHandleForWriting.close()
-            p.waitUntilExit()
+            child.kill()
+            #expect(child.wait(seconds: 30) != nil)
+            let data = FileManager.default.contents(atPath: w.dir + "/reported.txt") ?? Data()
             // Only whole lines were reported to the instructor
             let text = String(decoding: data, as: UTF8.self)
             if text.split(separator: "\n").count < batch.count * 2 { cutShort += 1 }

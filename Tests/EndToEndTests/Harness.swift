@@ -15,32 +15,123 @@ struct Run {
     var stderr: String
 }
 
-/// Runs one of the project's executables (or any program by absolute path) to completion.
+/// A program that ran past its time limit (its whole process group was killed).
+struct TimedOut: Error, CustomStringConvertible {
+    var command: String
+    var seconds: Double
+    var stdout: String
+    var stderr: String
+    var description: String { "timed out after \(seconds) s: \(command)\n\(stderr.suffix(2000))\n\(stdout.suffix(2000))" }
+}
+
+/// A child process started by a test.
+///
+/// Not Foundation's `Process`: its `waitUntilExit` was seen to hang for good on a child that had
+/// already exited (a zombie never reaped), which stalled a CI run until its time limit. Here:
+/// `posix_spawn` with input and output in files (never pipes, so a chatty child or a helper that
+/// outlives it cannot block the test), every other descriptor closed, default signal handling,
+/// its own process group (so a timeout kills its helpers too), and `waitpid` with a deadline.
+final class Child {
+    let pid: pid_t
+    let command: String
+
+    init(_ path: String, _ args: [String], stdin: String, stdout: String, stderr: String, env: [String: String]) throws {
+        command = ([path] + args).joined(separator: " ")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = Child.addCloseFrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw CommandFailed(run: Run(status: -1, stdout: "", stderr: "cannot start \(path): errno \(rc)")) }
+        self.pid = pid
+    }
+
+    /// glibc 2.34+ has it, but Swift's Glibc module does not export it.
+    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return { _, _ in 0 } }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    private var status: Int32?
+
+    /// The exit status (128 + signal when a signal ended it), or nil when it is still running
+    /// after `seconds`.
+    func wait(seconds: Double) -> Int32? {
+        if let status { return status }
+        let deadline = Date().addingTimeInterval(seconds)
+        var pause: UInt32 = 500
+        while true {
+            var raw: Int32 = 0
+            let r = waitpid(pid, &raw, WNOHANG)
+            if r == pid {
+                let signal = raw & 0x7f
+                status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+                return status
+            }
+            if r < 0 && errno != EINTR { status = -1; return status }
+            if Date() >= deadline { return nil }
+            usleep(pause)
+            pause = min(pause * 2, 20_000)
+        }
+    }
+
+    /// Sends a signal to the child and everything it started.
+    func kill(_ signal: Int32 = SIGKILL) { _ = Glibc.kill(-pid, signal) }
+
+    deinit {
+        if status == nil, wait(seconds: 0) == nil {
+            kill()
+            _ = wait(seconds: 10)
+        }
+    }
+}
+
+/// Runs one of the project's executables (or any program by absolute path) to completion, with
+/// a time limit: a hang fails one test with what the program printed instead of stalling the suite.
 @discardableResult
-func run(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : binDirectory + "/" + program)
-    p.arguments = args
+func run(_ program: String, _ args: [String], stdin: String? = nil, env: [String: String] = [:], timeout: Double = 120) throws -> Run {
+    let path = program.hasPrefix("/") ? program : binDirectory + "/" + program
+    let scratch = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    let inPath = scratch + "/stdin", outPath = scratch + "/stdout", errPath = scratch + "/stderr"
+    _ = FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "FIELDKIT_HOME")
     environment.removeValue(forKey: "FIELDKIT_COUNTY_HOME")
     // Words in English unless a test asks for another language (Chinese is the default).
     environment["LANG"] = "en_US.UTF-8"
     for (k, v) in env { environment[k] = v }
-    p.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    let child = try Child(path, args, stdin: inPath, stdout: outPath, stderr: errPath, env: environment)
+    let status = child.wait(seconds: timeout)
+    if status == nil {
+        child.kill()
+        _ = child.wait(seconds: 10)
+    }
+    let o = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+    let e = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
+    guard let status else { throw TimedOut(command: child.command, seconds: timeout, stdout: o, stderr: e) }
+    return Run(status: status, stdout: o, stderr: e)
 }
 
 /// A fresh temporary folder.

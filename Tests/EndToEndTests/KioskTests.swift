@@ -8,15 +8,8 @@ final class KioskSession {
     init(home: String, args: [String], env: [String: String] = [:]) throws {
         let vars = env.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let command = "env LANG=C.UTF-8 \(vars) \(binDirectory)/fieldkit kiosk --home \(home) \(args.joined(separator: " "))"
-        // The tmux server outlives this call and would hold a pipe open: give it no pipes.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        p.arguments = ["new-session", "-d", "-s", name, "-x", "80", "-y", "24", command]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        // tmux forks its server, which outlives this call: run() gives it files, not pipes.
+        try expectOK(run("/usr/bin/tmux", ["new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], timeout: 30))
     }
 
     deinit { _ = try? run("/usr/bin/tmux", ["kill-session", "-t", name]) }

@@ -13,8 +13,9 @@ struct PrintTests {
         let shot = w.dir + "/cards.png"
         let chrome = try run("/usr/bin/chromium", [
             "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=2",
-            "--window-size=794,1123", "--screenshot=" + shot, "file://" + w.dir + "/cards.html",
-        ])
+            "--window-size=794,1123", "--user-data-dir=" + w.dir + "/chromium", "--no-first-run", "--disable-crash-reporter",
+            "--screenshot=" + shot, "file://" + w.dir + "/cards.html",
+        ], timeout: 90)
         #expect(FileManager.default.fileExists(atPath: shot), "\(chrome.stderr)")
         // Then every code on it reads back exactly
         let decoded = try run("/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", shot])

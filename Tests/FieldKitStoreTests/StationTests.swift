@@ -167,7 +167,7 @@ struct StationTests {
         #expect(throws: StationError.outBeforeIn(f.vouchers[0].voucherID, signedInAt: "14:10")) {
             f.clock.set("2026-03-02", "14:10")
             _ = try f.station.scan(f.code(0))
-            try f.station.manual(voucherID: f.vouchers[0].voucherID, direction: .signOut, reason: "x",
+            _ = try f.station.manual(voucherID: f.vouchers[0].voucherID, direction: .signOut, reason: "x",
                                  at: ClassDay(iso: "2026-03-02")!.at(LocalTime("14:00")!))
         }
         #expect(try f.station.verifyLog().ok)
