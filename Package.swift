@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
     ],
     targets: [
         // System libraries: a module map and a shim header, nothing else.
@@ -37,6 +38,11 @@ let package = Package(
         .systemLibrary(
             name: "CNcurses",
             providers: [.apt(["libncurses-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(
             name: "CZlib",
@@ -89,6 +95,28 @@ let package = Package(
             dependencies: ["CNcurses", "FieldKitCore", "FieldKitStore"],
             swiftSettings: strict
         ),
+        // The site's side of sync: HTTP through libcurl, batches, backoff, receipts, USB transfer files.
+        .target(
+            name: "FieldKitSync",
+            dependencies: [
+                "CCurl", "FieldKitCore", "FieldKitStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The county's HTTP application (Hummingbird): enrollment, uploads, receipts, bundles.
+        .target(
+            name: "CountyServer",
+            dependencies: [
+                "CountyKit", "FieldKitCore", "FieldKitStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: strict
+        ),
         // What both command-line tools share: error lines, exit codes, output.
         .target(
             name: "FieldKitCLI",
@@ -103,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk",
+                "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk", "FieldKitSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit-county",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "CountyKit", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
+                "FieldKitCore", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit-bench",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "CountyKit",
+                "FieldKitCore", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitSync",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -148,6 +176,19 @@ let package = Package(
         .testTarget(
             name: "FieldKitQRTests",
             dependencies: ["FieldKitQR", "FieldKitCore", "FieldKitPrint"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FieldKitSyncTests",
+            dependencies: ["FieldKitSync", "FieldKitStore", "FieldKitCore", "CountyKit", "CountyServer"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CountyServerTests",
+            dependencies: [
+                "CountyServer", "CountyKit", "FieldKitStore", "FieldKitCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,2 @@
+/// The county's HTTP application.
+public enum CountyServer {}

@@ -1,0 +1,2 @@
+/// The site's side of sync with the county.
+public enum FieldKitSync {}
