@@ -32,6 +32,12 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
     case alreadyIssued([IssuedRow])
     /// Validity outside the class or reversed.
     case badValidity(String)
+    /// No such device.
+    case unknownDevice(String)
+    /// A transfer file the county refused.
+    case transferRefused(String, String)
+    /// The device was cut off already.
+    case deviceAlreadyRevoked(String, on: String)
 
     public var words: (key: String, values: [String: String]) {
         switch self {
@@ -51,6 +57,9 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
         case .alreadyIssued(let rows):
             ("error.county.already_issued", ["rows": rows.map { $0.text(Localizer(.en)) }.joined(separator: "; ")])
         case .badValidity(let why): ("error.county.validity", ["why": why])
+        case .transferRefused(let f, let why): ("error.county.transfer", ["file": f, "why": why])
+        case .unknownDevice(let d): ("error.county.unknown_device", ["device": d])
+        case .deviceAlreadyRevoked(let d, let date): ("error.county.device_revoked", ["device": d, "date": date])
         }
     }
 }

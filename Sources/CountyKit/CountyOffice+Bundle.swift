@@ -31,6 +31,7 @@ extension CountyOffice {
             try bundle.validate()
             let signed = try SignedTrustBundle(signing: bundle, with: rootKey)
             try db.run("UPDATE sites SET bundle_sequence = ? WHERE id = ?", [.integer(sequence + 1), .text(site)])
+            try storeBundle(bundle, file: signed.fileBytes, contentHash: try bundleContentHash(site: site))
             logger.info("trust bundle exported", metadata: ["site": "\(site)", "sequence": "\(sequence + 1)"])
             return signed
         }

@@ -16,7 +16,7 @@ public final class CountyOffice {
     let rootKey: Curve25519.Signing.PrivateKey
     let pseudonymSecret: SymmetricKey
     let logger: Logger
-    let now: @Sendable () -> Timestamp
+    public let now: @Sendable () -> Timestamp
 
     /// Files in the home folder.
     public enum Layout {

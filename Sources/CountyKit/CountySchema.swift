@@ -50,6 +50,90 @@ enum CountySchema {
             UNIQUE (class_id, trainee_ref)
         );
         CREATE INDEX vouchers_class ON vouchers(class_id);
+        """,
         """
+        -- Sync (migration 2). A device is one site PC, known by its Ed25519 public key.
+        CREATE TABLE devices (
+            id            TEXT PRIMARY KEY,
+            site_id       TEXT NOT NULL REFERENCES sites(id),
+            public_key    TEXT NOT NULL UNIQUE,
+            status        TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+            enrolled_ms   INTEGER NOT NULL,
+            revoked_ms    INTEGER,
+            revoke_reason TEXT,
+            head_seq      INTEGER NOT NULL DEFAULT 0 CHECK (head_seq >= 0),
+            head_hash     BLOB NOT NULL DEFAULT (zeroblob(32)) CHECK (length(head_hash) = 32),
+            last_sync_ms  INTEGER,
+            clock_offset_ms INTEGER
+        );
+        -- One-time enrollment codes, kept only as their SHA-256.
+        CREATE TABLE enrollment_codes (
+            code_hash  TEXT PRIMARY KEY,
+            site_id    TEXT NOT NULL REFERENCES sites(id),
+            created_ms INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL,
+            used_ms    INTEGER,
+            device_id  TEXT
+        );
+        -- Every device's events exactly as received (body = the wire JSON), once each.
+        CREATE TABLE events (
+            device_id     TEXT NOT NULL REFERENCES devices(id),
+            seq           INTEGER NOT NULL CHECK (seq >= 1),
+            site_id       TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            direction     TEXT,
+            voucher_id    INTEGER,
+            class_id      INTEGER,
+            class_day     TEXT,
+            session_index INTEGER,
+            flags         TEXT NOT NULL,
+            wall_ms       INTEGER NOT NULL,
+            hash          BLOB NOT NULL CHECK (length(hash) = 32),
+            body          TEXT NOT NULL,
+            received_ms   INTEGER NOT NULL,
+            UNIQUE (device_id, seq)
+        );
+        CREATE INDEX events_class ON events(class_id, class_day);
+        CREATE INDEX events_voucher ON events(voucher_id, class_day);
+        CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'received events are append-only'); END;
+        CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'received events are append-only'); END;
+        -- The receipt given for each idempotency key, to give again on a retry.
+        CREATE TABLE uploads (
+            device_id       TEXT NOT NULL REFERENCES devices(id),
+            idempotency_key TEXT NOT NULL,
+            body_sha256     TEXT NOT NULL,
+            receipt         TEXT NOT NULL,
+            created_ms      INTEGER NOT NULL,
+            PRIMARY KEY (device_id, idempotency_key)
+        );
+        -- The device clock against the county's at every sync.
+        CREATE TABLE clock_readings (
+            device_id TEXT NOT NULL REFERENCES devices(id),
+            server_ms INTEGER NOT NULL,
+            device_ms INTEGER NOT NULL,
+            offset_ms INTEGER NOT NULL
+        );
+        -- The same voucher signed in at two sites at overlapping times.
+        CREATE TABLE conflicts (
+            voucher_id  INTEGER NOT NULL,
+            class_day   TEXT NOT NULL,
+            site_a      TEXT NOT NULL,
+            site_b      TEXT NOT NULL,
+            detected_ms INTEGER NOT NULL,
+            detail      TEXT NOT NULL,
+            UNIQUE (voucher_id, class_day, site_a, site_b)
+        );
+        -- The newest trust bundle made for each site, served to its devices.
+        CREATE TABLE site_bundles (
+            site_id      TEXT PRIMARY KEY REFERENCES sites(id),
+            sequence     INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            issued_ms    INTEGER NOT NULL,
+            expires_ms   INTEGER NOT NULL,
+            file         BLOB NOT NULL
+        );
+        """,
     ]
 }

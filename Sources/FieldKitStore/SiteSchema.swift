@@ -110,6 +110,22 @@ enum SiteSchema {
             PRIMARY KEY (class_id, class_day, session_index, voucher_id),
             FOREIGN KEY (class_id, class_day, session_index) REFERENCES sessions
         );
+        """,
         """
+        -- Sync with the county (migration 2): where to, and what the county has acknowledged.
+        -- Only a receipt signed by the county root key moves acked_seq, and only forward.
+        CREATE TABLE sync_state (
+            id              INTEGER PRIMARY KEY CHECK (id = 1),
+            county_url      TEXT,
+            enrolled_ms     INTEGER,
+            acked_seq       INTEGER NOT NULL DEFAULT 0 CHECK (acked_seq >= 0),
+            receipt         TEXT,
+            last_success_ms INTEGER,
+            last_error      TEXT,
+            last_error_ms   INTEGER,
+            stopped         TEXT
+        );
+        INSERT INTO sync_state(id) VALUES (1);
+        """,
     ]
 }

@@ -11,7 +11,10 @@ struct FieldKitCounty: ParsableCommand {
         commandName: "fieldkit-county",
         abstract: "County office: keys, sites, classes, vouchers and trust bundles.",
         discussion: "Exit codes: 0 done, 1 could not be done, 64 bad arguments.",
-        subcommands: [Init.self, Site.self, Class.self, Voucher.self, Key.self, Bundle.self]
+        subcommands: [
+            Init.self, Site.self, Class.self, Voucher.self, Key.self, Bundle.self, Device.self, Serve.self, Import.self,
+            Attendance.self,
+        ]
     )
 }
 

@@ -17,7 +17,10 @@ struct FieldKit: ParsableCommand {
             Exit codes: 0 done (scan: accepted), 1 could not be done, 3 duplicate scan, 4 refused scan,
             5 log verification failed, 64 bad arguments.
             """,
-        subcommands: [Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self, Kiosk.self]
+        subcommands: [
+            Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self, Kiosk.self,
+            Enroll.self, Sync.self,
+        ]
     )
 }
 

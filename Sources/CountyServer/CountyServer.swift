@@ -1,2 +1,0 @@
-/// The county's HTTP application.
-public enum CountyServer {}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import FieldKitCLI
+import FieldKitCore
+import FieldKitStore
+import FieldKitSync
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension FieldKit {
+    /// `fieldkit enroll`.
+    struct Enroll: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register this station with the county using a one-time code from the county office.")
+
+        @OptionGroup var options: HomeOptions
+
+        @Option(help: "The county server's address, e.g. http://county.example:8080.")
+        var county: String
+
+        @Option(help: "The enrollment code, e.g. 4821-0937-5512.")
+        var code: String
+
+        @OptionGroup var language: LanguageOption
+
+        func run() throws {
+            try guarded {
+                let station = try options.openStation()
+                let answer = try SyncClient(station: station, county: county, logger: makeLogger()).enroll(code: code)
+                say(language.localizer()("cli.enroll.done", ["device": answer.device, "county": answer.county, "url": county]))
+                return .ok
+            }
+        }
+    }
+
+    /// `fieldkit sync`: now, export to a USB stick, take a receipt back.
+    struct Sync: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send the log to the county, or carry it on a USB stick.",
+            subcommands: [Now.self, Export.self, Receipt.self], defaultSubcommand: Now.self)
+
+        /// `fieldkit sync [--watch]`.
+        struct Now: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "now", abstract: "Send every unacknowledged event; exits 0 only when the county holds them all.")
+
+            @OptionGroup var options: HomeOptions
+
+            @Option(help: "The county server's address (default: the one from enrollment).")
+            var county: String?
+
+            @Flag(help: "Keep syncing in the background every --interval seconds (until stopped).")
+            var watch = false
+
+            @Option(help: "Seconds between syncs with --watch.")
+            var interval: Int = 300
+
+            @Flag(help: "Print a JSON object.")
+            var json = false
+
+            @OptionGroup var language: LanguageOption
+
+            func run() throws {
+                try guarded {
+                    let station = try options.openStation()
+                    let t = language.localizer()
+                    let held = try station.syncState().countyURL
+                    guard let url = county ?? held else { throw SyncError.notEnrolled }
+                    let client = SyncClient(station: station, county: url, logger: makeLogger(), words: t)
+                    repeat {
+                        do {
+                            let outcome = try client.sync()
+                            let state = try station.syncState()
+                            if json {
+                                say(try jsonLine(SyncReport(acknowledged: outcome.acknowledged, acked_seq: state.ackedSeq,
+                                                            unsynced: state.unsynced, requests: outcome.requests,
+                                                            new_bundle: outcome.newBundle)))
+                            } else {
+                                say(t("cli.sync.done", ["sent": "\(outcome.acknowledged)", "seq": "\(state.ackedSeq)"]))
+                                if let seq = outcome.newBundle { say(t("cli.sync.bundle", ["seq": "\(seq)"])) }
+                            }
+                            if !watch { return .ok }
+                        } catch {
+                            if !watch { throw error }
+                            _ = fail(error)
+                        }
+                        sleep(UInt32(max(5, interval)))
+                    } while true
+                }
+            }
+        }
+
+        /// `fieldkit sync export --out FILE`.
+        struct Export: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write the unacknowledged events to a signed transfer file (for a USB stick).")
+
+            @OptionGroup var options: HomeOptions
+
+            @Option(help: "The transfer file to write.")
+            var out: String
+
+            @OptionGroup var language: LanguageOption
+
+            func run() throws {
+                try guarded {
+                    let station = try options.openStation()
+                    guard let (file, batch) = try station.transferFile() else { throw SyncError.nothingToSend }
+                    try Files.writeAtomically(file, to: out)
+                    let left = try station.syncState().headSeq - batch.to
+                    say(language.localizer()("cli.sync.exported", [
+                        "count": "\(batch.events.count)", "from": "\(batch.from)", "to": "\(batch.to)", "file": out,
+                    ]) + (left > 0 ? language.localizer()("cli.sync.exported.more", ["left": "\(left)"]) : ""))
+                    return .ok
+                }
+            }
+        }
+
+        /// `fieldkit sync receipt FILE`.
+        struct Receipt: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Take a receipt file the county gave for a transfer.")
+
+            @OptionGroup var options: HomeOptions
+
+            @Argument(help: "The receipt file.")
+            var file: String
+
+            @OptionGroup var language: LanguageOption
+
+            func run() throws {
+                try guarded {
+                    let station = try options.openStation()
+                    guard let bytes = try? Files.read(file),
+                        let receipt = try? SyncWire.decoder().decode(FieldKitCore.Receipt.self, from: bytes)
+                    else { throw SyncError.badReceipt(path: file, why: "not a receipt from the county") }
+                    switch try station.takeReceipt(receipt) {
+                    case .accepted(let seq):
+                        say(language.localizer()("cli.sync.receipt", ["seq": "\(seq)"]))
+                        return .ok
+                    case .badSignature: throw SyncError.badReceipt(path: file, why: "not signed by this station's county")
+                    case .otherDevice(let d): throw SyncError.badReceipt(path: file, why: "it is for device \(d)")
+                    case .ahead(let s): throw SyncError.badReceipt(path: file, why: "it acknowledges event \(s), which this station never wrote")
+                    case .fork(let s): throw SyncError.fork(detail: "event \(s) differs")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `fieldkit sync --json`.
+struct SyncReport: Encodable {
+    var acknowledged: Int64
+    var acked_seq: Int64
+    var unsynced: Int64
+    var requests: Int
+    var new_bundle: Int64?
+}
