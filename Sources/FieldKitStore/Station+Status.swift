@@ -55,6 +55,8 @@ public struct StationStatus: Sendable, Encodable {
     public var today: [SessionCount]
     /// What needs attention.
     public var warnings: [StationWarning]
+    /// Where the station stands with the county.
+    public var sync: SyncState?
     /// The time of this status.
     public var now: Timestamp
 
@@ -68,7 +70,7 @@ public struct StationStatus: Sendable, Encodable {
         case events
         case lastEventAt = "last_event_at"
         case lastCheckpointSeq = "last_checkpoint_seq"
-        case today, warnings, now
+        case today, warnings, now, sync
     }
 }
 
@@ -109,6 +111,6 @@ extension Station {
             trustSequence: trust?.sequence, trustExpiresAt: trust?.expiresAt, events: last?.0 ?? 0,
             lastEventAt: last?.1,
             lastCheckpointSeq: try db.first("SELECT seq FROM checkpoints ORDER BY id DESC LIMIT 1") { $0.int64(0) },
-            today: counts, warnings: warnings, now: now)
+            today: counts, warnings: warnings, sync: try syncState(), now: now)
     }
 }

@@ -23,11 +23,11 @@ public final class SyncClient {
         /// About this many bytes of JSON in one batch.
         public var batchBytes = 1 << 20
         /// The first backoff ceiling, in seconds; it doubles per failure.
-        public var backoffBase = 1.0
+        public var backoffBase = 0.5
         /// The largest backoff, in seconds.
-        public var backoffCap = 60.0
+        public var backoffCap = 30.0
         /// Failures in a row before giving up (this run; the next run starts again).
-        public var maxFailures = 8
+        public var maxFailures = 5
 
         /// The defaults.
         public init() {}

@@ -44,6 +44,19 @@ extension FieldKit {
                         "in": "\(c.signedInNow)", "out": "\(c.signedOut)", "absent": "\(c.notYetArrived)",
                     ]) + (c.openAtEnd > 0 ? t("cli.status.class.open", ["open": "\(c.openAtEnd)"]) : ""))
                 }
+                if let sync = s.sync {
+                    let when = { (ts: Timestamp?) in ts?.localDescription(utcOffset: station.utcOffset) ?? "—" }
+                    if sync.countyURL == nil {
+                        say(t("cli.status.sync.not_enrolled"))
+                    } else if sync.unsynced == 0 {
+                        say(t("cli.status.sync.all", ["time": when(sync.lastSuccessAt)]))
+                    } else {
+                        say(t("cli.status.sync.pending", [
+                            "count": "\(sync.unsynced)", "oldest": when(sync.oldestUnsyncedAt), "time": when(sync.lastSuccessAt),
+                        ]))
+                    }
+                    if let error = sync.lastError { say("⚠ " + t("cli.status.sync.error", ["time": when(sync.lastErrorAt), "error": error])) }
+                }
                 for w in s.warnings { say("⚠ \(w.text(t, utcOffset: station.utcOffset))") }
                 return .ok
             }

@@ -56,6 +56,9 @@ extension FieldKit {
             @Option(help: "Seconds between syncs with --watch.")
             var interval: Int = 300
 
+            @Option(help: "Most events per request (smaller for a very slow link).")
+            var batch = 1000
+
             @Flag(help: "Print a JSON object.")
             var json = false
 
@@ -65,9 +68,11 @@ extension FieldKit {
                 try guarded {
                     let station = try options.openStation()
                     let t = language.localizer()
+                    var policy = SyncClient.Policy()
+                    policy.batchEvents = max(1, batch)
                     let held = try station.syncState().countyURL
                     guard let url = county ?? held else { throw SyncError.notEnrolled }
-                    let client = SyncClient(station: station, county: url, logger: makeLogger(), words: t)
+                    let client = SyncClient(station: station, county: url, policy: policy, logger: makeLogger(), words: t)
                     repeat {
                         do {
                             let outcome = try client.sync()
