@@ -7,6 +7,9 @@
 //       verifies the log. --wal-autocheckpoint is for experiments (0 turns it off).
 //   fieldkit-bench verify-rate [--seconds S] [--message-bytes N]
 //       Ed25519 verifications per second (swift-crypto), as the station verifies vouchers.
+//   fieldkit-bench sync --dir DIR [--events N] [--devices N] [--per-device N]
+//       A station with N events syncs them to the county server on loopback (in this
+//       process); then N devices upload at once; prints seconds and events per second.
 //   fieldkit-bench roster --count N [--first N]
 //       A roster CSV of generated trainees with valid ID numbers.
 import FoundationEssentials
@@ -18,6 +21,7 @@ import FoundationEssentials
 let usage = """
     usage: fieldkit-bench scan-path --dir DIR [--events N] [--scans N] [--vouchers N] [--wal-autocheckpoint PAGES]
            fieldkit-bench verify-rate [--seconds S] [--message-bytes N]
+           fieldkit-bench sync --dir DIR [--events N] [--devices N] [--per-device N]
            fieldkit-bench roster --count N [--first N]
     """
 
@@ -54,6 +58,12 @@ do {
         try printJSON(
             try runVerifyRate(
                 seconds: try number(opts, "seconds", 3.0), messageBytes: try number(opts, "message-bytes", 106)))
+    case "sync":
+        guard let dir = opts["dir"] else { throw BenchError("sync needs --dir DIR (on a real disk)") }
+        try printJSON(
+            try runSyncBench(
+                dir: dir, events: try number(opts, "events", Int64(100_000)), devices: try number(opts, "devices", 10),
+                perDevice: try number(opts, "per-device", 10_000)))
     case "roster":
         print(rosterCSV(count: try number(opts, "count", 40), first: try number(opts, "first", 0)), terminator: "")
     default:

@@ -1,2 +1,0 @@
-/// The site's side of sync with the county.
-public enum FieldKitSync {}

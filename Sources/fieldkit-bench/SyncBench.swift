@@ -1,0 +1,149 @@
+import CountyKit
+import CountyServer
+import Crypto
+import Dispatch
+import FieldKitCore
+import FieldKitStore
+import FieldKitSync
+import Foundation
+import Hummingbird
+import Logging
+
+/// What `fieldkit-bench sync` measures.
+struct SyncResult: Encodable {
+    /// Events the station sent.
+    var events: Int64
+    /// Wall seconds for `SyncClient.sync()` against the county server on loopback.
+    var sync_seconds: Double
+    /// Events per second.
+    var sync_events_per_second: Double
+    /// Requests the sync made.
+    var sync_requests: Int
+    /// Devices uploading at once in the ingest run.
+    var ingest_devices: Int
+    /// Events they uploaded in all.
+    var ingest_events: Int
+    /// Wall seconds from the first request to the last receipt.
+    var ingest_seconds: Double
+    /// Events stored per second by the county.
+    var ingest_events_per_second: Double
+    /// The county held exactly what was sent, once (checked after both runs).
+    var exactly_once: Bool
+}
+
+/// Starts the county server in this process on a free loopback port; returns its URL.
+func startCountyServer(office: CountyOffice) throws -> String {
+    let store = SQLiteCountyStore(office: office)
+    let ready = DispatchSemaphore(value: 0)
+    let port = PortBox()
+    let app = buildApplication(service: SyncService(store: store), port: 0, logger: quietLogger("county")) { bound in
+        port.value = bound
+        ready.signal()
+    }
+    Task { try? await app.runService() }
+    guard ready.wait(timeout: .now() + 30) == .success else { throw BenchError("the county server did not start") }
+    return "http://127.0.0.1:\(port.value)"
+}
+
+final class PortBox: @unchecked Sendable { var value = 0 }
+
+/// 1. A station with `events` in its log syncs them all to the county on loopback.
+/// 2. `devices` devices upload `perDevice` events each at the same time (batches of 1000).
+func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) throws -> SyncResult {
+    let scenario = try Scenario(dir: dir, vouchers: 200, prefillEvents: Int(events))
+    try scenario.prefill(to: events)
+    let office = try CountyOffice(home: dir + "/county", logger: quietLogger("county"))
+    let url = try startCountyServer(office: office)
+
+    // The station enrolls and syncs everything.
+    let station = try scenario.openStation()
+    let code = try office.addDevice(site: Scenario.siteID).code
+    let client = SyncClient(station: station, county: url, http: HTTPClient())
+    _ = try client.enroll(code: code)
+    let head = try station.syncState().headSeq
+
+    let t0 = DispatchTime.now()
+    let outcome = try client.sync()
+    let syncSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
+
+    // Devices of other sites, uploading at once.
+    for d in 0..<devices { try office.addSite(id: "B\(d)", name: "Bench site \(d)") }
+    var uploads: [[(headers: [(name: String, value: String)], body: [UInt8], path: String)]] = []
+    for d in 0..<devices {
+        let key = Curve25519.Signing.PrivateKey()
+        let id = "B\(d)-\(String(d, radix: 16))"
+        let publicKey = Base64.encode(key.publicKey.rawRepresentation)
+        let enrollCode = try office.addDevice(site: "B\(d)").code
+        let signature = Base64.encode(try key.signature(
+            for: SyncWire.enrollMessage(code: enrollCode, site: "B\(d)", device: id, publicKey: publicKey)))
+        _ = try SQLiteCountyStore(office: office).enroll(
+            EnrollRequest(code: enrollCode, site: "B\(d)", device: id, public_key: publicKey, signature: signature))
+        var events: [WireEvent] = []
+        var prev = SiteEvent.genesisHash
+        for i in 1...perDevice {
+            let e = SiteEvent(
+                seq: Int64(i), uuid: uuidV7(milliseconds: 1_767_600_000_000 + Int64(i)), deviceID: id, kind: .refused,
+                reason: "unreadable", code: "hmac-sha256:00/1", wallTime: Timestamp(milliseconds: 1_767_600_000_000 + Int64(i) * 1000),
+                utcOffset: 28_800, bootID: "bench", monotonicNanos: Int64(i), prevHash: prev)
+            prev = e.hash
+            events.append(WireEvent(e))
+        }
+        var requests: [(headers: [(name: String, value: String)], body: [UInt8], path: String)] = []
+        for start in stride(from: 0, to: events.count, by: 1000) {
+            let batch = EventBatch(device: id, events: Array(events[start..<min(start + 1000, events.count)]))
+            let body = Array(try SyncWire.encoder().encode(batch))
+            let path = SyncWire.eventsPath(device: id)
+            let time: Int64 = 1_767_600_000_000
+            let sig = try key.signature(
+                for: SyncWire.requestMessage(
+                    method: "POST", path: path, device: id, time: time, idempotencyKey: batch.idempotencyKey, body: body))
+            requests.append((
+                [
+                    (SyncWire.Header.device, id), (SyncWire.Header.time, String(time)),
+                    (SyncWire.Header.signature, Base64.encode(sig)), (SyncWire.Header.idempotencyKey, batch.idempotencyKey),
+                    ("Content-Type", "application/json"),
+                ], body, path
+            ))
+        }
+        uploads.append(requests)
+    }
+    let failures = Counter()
+    let group = DispatchGroup()
+    let t1 = DispatchTime.now()
+    for requests in uploads {
+        let thread = Thread {
+            let http = HTTPClient()
+            for r in requests {
+                let response = try? http.send(FieldKitSync.HTTPRequest(method: "POST", url: url + r.path, headers: r.headers, body: r.body))
+                if response?.status != 200 { failures.add() }
+            }
+            group.leave()
+        }
+        group.enter()
+        thread.start()
+    }
+    group.wait()
+    let ingestSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1.uptimeNanoseconds) / 1e9
+    let held = try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
+    let total = Int64(devices * perDevice) + head
+    return SyncResult(
+        events: head, sync_seconds: syncSeconds, sync_events_per_second: Double(head) / syncSeconds,
+        sync_requests: outcome.requests, ingest_devices: devices, ingest_events: devices * perDevice,
+        ingest_seconds: ingestSeconds, ingest_events_per_second: Double(devices * perDevice) / ingestSeconds,
+        exactly_once: failures.value == 0 && held?.0 == total && held?.1 == total)
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
