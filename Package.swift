@@ -181,7 +181,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldKitSyncTests",
-            dependencies: ["FieldKitSync", "FieldKitStore", "FieldKitCore", "CountyKit", "CountyServer"],
+            dependencies: [
+                "FieldKitSync", "FieldKitStore", "FieldKitCore", "CountyKit", "CountyServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
