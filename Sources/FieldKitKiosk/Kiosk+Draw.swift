@@ -52,7 +52,15 @@ extension Kiosk {
         // Counters, then recent scans.
         var r = panelTop + panelHeight + 1
         term.put(" " + counters, row: r, bold: true)
-        r += 2
+        r += 1
+        if let sync = status?.sync, sync.countyURL != nil {
+            let last = sync.lastSuccessAt.map { $0.localDescription(utcOffset: offset) } ?? "—"
+            term.put(
+                " " + (sync.unsynced == 0
+                    ? t("kiosk.sync.all", ["time": last]) : t("kiosk.sync.pending", ["count": String(sync.unsynced), "time": last])),
+                row: r)
+        }
+        r += 1
         term.put(" " + t("kiosk.recent"), row: r, bold: true)
         r += 1
         let listEnd = h - 3

@@ -33,14 +33,26 @@ public final class Kiosk {
     var statusAt: Int64 = 0
     var running = true
     var muted = false
+    /// The command that syncs in the background (`fieldkit sync --home …`), or nil.
+    let syncCommand: [String]?
+    /// Seconds between background syncs.
+    let syncEvery: Int64
+    var syncChild: pid_t = 0
+    var syncStartedAt: Int64 = -1_000_000_000
 
     /// A scanner double-send (the same code again within this many milliseconds) is absorbed.
     static let doubleSendMilliseconds: Int64 = 1500
 
     /// A kiosk on a station, speaking a language.
-    public init(station: Station, localizer: Localizer) {
+    /// - Parameters:
+    ///   - syncCommand: run in the background every `syncEvery` seconds while the station is
+    ///     enrolled and has events the county lacks (a separate process: a slow link never
+    ///     holds up a scan, and a crash of it loses nothing).
+    public init(station: Station, localizer: Localizer, syncCommand: [String]? = nil, syncEvery: Int = 300) {
         self.station = station
         self.t = localizer
+        self.syncCommand = syncCommand
+        self.syncEvery = Int64(max(10, syncEvery)) * 1000
     }
 
     /// Runs until the instructor quits.
@@ -75,6 +87,31 @@ public final class Kiosk {
         status = try station.status()
         statusAt = now
         _ = try? station.maintain()
+        syncInBackground(now: now)
+    }
+
+    /// Starts the sync command when it is due; reaps it when it has finished.
+    func syncInBackground(now: Int64) {
+        if syncChild > 0 {
+            var raw: Int32 = 0
+            if waitpid(syncChild, &raw, WNOHANG) == syncChild { syncChild = 0 }
+            return
+        }
+        guard let command = syncCommand, let sync = status?.sync, sync.countyURL != nil, sync.stopped == nil,
+            sync.unsynced > 0 || (sync.lastSuccessAt.map { station.clock.now().milliseconds - $0.milliseconds > syncEvery } ?? true),
+            now - syncStartedAt >= syncEvery
+        else { return }
+        syncStartedAt = now
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = command.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        if posix_spawn(&pid, command[0], &actions, nil, argv, environ) == 0 { syncChild = pid }
     }
 
     // MARK: - Input

@@ -75,6 +75,9 @@ public struct StationStatus: Sendable, Encodable {
 }
 
 extension Station {
+    /// Unsynced events older than this (three days, in milliseconds) raise a warning.
+    public static let unsyncedWarningAge: Int64 = 3 * 24 * 3_600_000
+
     /// The station's state, today's counters and warnings.
     public func status() throws -> StationStatus {
         try closeDueSessions()
@@ -105,12 +108,17 @@ extension Station {
         }
         var warnings = try currentWarnings(now: now)
         if trust == nil { warnings.append(.noTrust) }
+        let sync = try syncState()
+        if let why = sync.stopped { warnings.append(.syncStopped(why)) }
+        if sync.countyURL != nil, let oldest = sync.oldestUnsyncedAt, now.milliseconds - oldest.milliseconds > Station.unsyncedWarningAge {
+            warnings.append(.notSynced(sync.unsynced, since: oldest))
+        }
         if let free = Files.freeBytes(at: home), free < 500 << 20 { warnings.append(.lowDisk(megabytes: free >> 20)) }
         return StationStatus(
             siteID: siteID, siteName: trust?.siteName, deviceID: deviceID, countyID: trust?.countyID,
             trustSequence: trust?.sequence, trustExpiresAt: trust?.expiresAt, events: last?.0 ?? 0,
             lastEventAt: last?.1,
             lastCheckpointSeq: try db.first("SELECT seq FROM checkpoints ORDER BY id DESC LIMIT 1") { $0.int64(0) },
-            today: counts, warnings: warnings, sync: try syncState(), now: now)
+            today: counts, warnings: warnings, sync: sync, now: now)
     }
 }

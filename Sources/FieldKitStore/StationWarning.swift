@@ -13,6 +13,10 @@ public enum StationWarning: Sendable, Equatable, Encodable {
     case lowDisk(megabytes: Int64)
     /// No trust bundle has been imported.
     case noTrust
+    /// Events older than three days have not reached the county (how many, the oldest's time).
+    case notSynced(Int64, since: Timestamp)
+    /// The county answered that this log contradicts what it holds; syncing stopped.
+    case syncStopped(String)
 
     /// A stable machine code.
     public var code: String {
@@ -22,6 +26,8 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         case .trustOlderThanClass: "trust_older_than_class"
         case .lowDisk: "low_disk"
         case .noTrust: "no_trust"
+        case .notSynced: "not_synced"
+        case .syncStopped: "sync_stopped"
         }
     }
 
@@ -33,6 +39,9 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         case .trustOlderThanClass(let name, let day): t("warning.trust_older", ["class": name, "date": day.description])
         case .lowDisk(let mb): t("warning.low_disk", ["mb": String(mb)])
         case .noTrust: t("warning.no_trust")
+        case .notSynced(let n, let since):
+            t("warning.not_synced", ["count": String(n), "time": since.localDescription(utcOffset: utcOffset)])
+        case .syncStopped(let why): t("warning.sync_stopped", ["why": why])
         }
     }
 

@@ -56,6 +56,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// a bug in the caller, never worth retrying.
     case badRequest(url: String, reason: String)
 
+    /// English technical text naming the URL; the caller words it for users.
     public var description: String {
         switch self {
         case .transport(let url, let code, let message):
@@ -180,12 +181,18 @@ public final class HTTPClient {
             ("HTTPHEADER", fk_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)),
             ("WRITEDATA", fk_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context)),
             ("HEADERDATA", fk_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context)),
-            ("WRITEFUNCTION", fk_curl_setopt_write_callback(handle) { data, size, count, context in
-                Transfer.from(context).receiveBody(data, size * count)
-            }),
-            ("HEADERFUNCTION", fk_curl_setopt_header_callback(handle) { data, size, count, context in
-                Transfer.from(context).receiveHeader(data, size * count)
-            }),
+            (
+                "WRITEFUNCTION",
+                fk_curl_setopt_write_callback(handle) { data, size, count, context in
+                    Transfer.from(context).receiveBody(data, size * count)
+                }
+            ),
+            (
+                "HEADERFUNCTION",
+                fk_curl_setopt_header_callback(handle) { data, size, count, context in
+                    Transfer.from(context).receiveHeader(data, size * count)
+                }
+            ),
         ]
         if let caBundle {
             options.append(("CAINFO", fk_curl_setopt_str(handle, CURLOPT_CAINFO, caBundle)))
@@ -240,7 +247,9 @@ public final class HTTPClient {
     private static let noBytes: StaticString = ""
 
     /// The characters of an HTTP token (RFC 9110), which methods and header names must be.
-    private static let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+    private static let tokenCharacters = Set(
+        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8
+    )
 
     /// libcurl's text for a code.
     private static func words(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }

@@ -13,10 +13,16 @@ extension FieldKit {
         @OptionGroup var options: HomeOptions
         @OptionGroup var language: LanguageOption
 
+        @Option(help: "Seconds between background syncs with the county (when enrolled).")
+        var syncEvery = 300
+
         func run() throws {
             try guarded {
                 let station = try options.openStation()
-                try FieldKitKiosk.Kiosk(station: station, localizer: language.localizer()).run()
+                let command = ["/proc/self/exe", "sync", "--home", station.home]
+                try FieldKitKiosk.Kiosk(
+                    station: station, localizer: language.localizer(), syncCommand: command, syncEvery: syncEvery
+                ).run()
                 return .ok
             }
         }

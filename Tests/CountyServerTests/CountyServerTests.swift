@@ -257,3 +257,27 @@ struct CountyServerTests {
         #expect(conflicts.count == 1 && conflicts.first?.sites == ["S01", "S02"] && conflicts.first?.voucher_id == 1_000_001)
     }
 }
+
+@Suite("County server: the written API")
+struct OpenAPITests {
+    @Test("openapi.yaml is served and names every route and every problem type the server answers with")
+    func documented() async throws {
+        let county = try County()
+        try await county.app.test(.router) { client in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { r in
+                #expect(r.status == .ok)
+                let text = String(buffer: r.body)
+                for path in ["/v1/enroll:", "/v1/devices/{device}/events:", "/v1/sites/{site}/bundle:", "/v1/health:"] {
+                    #expect(text.contains(path), "\(path)")
+                }
+                for problem in [
+                    "unauthenticated", "unknown-device", "bad-signature", "device-revoked", "gap", "fork", "too-large",
+                    "invalid-batch", "tampered-event", "overloaded", "wrong-site", "enrollment-code", "device-exists",
+                    "bad-request", "invalid-request", "invalid-transfer", "internal",
+                ] {
+                    #expect(text.contains("`\(problem)`"), "\(problem)")
+                }
+            }
+        }
+    }
+}

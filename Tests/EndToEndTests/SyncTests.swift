@@ -173,4 +173,22 @@ struct SyncTests {
         #expect(try run("fieldkit", ["log", "verify", "--home", w.site]).status == 0)
         print("sync kill test: \(head) events, 20 client kills, \(serverKills) server kills")
     }
+
+    @Test("the kiosk syncs in the background and says so; the scan never waits for the link")
+    func kioskSyncs() throws {
+        let w = try World(trainees: 2)
+        let server = try CountyServer(home: w.county, log: w.dir + "/serve.log")
+        defer { server.stop() }
+        try w.enroll(server)
+        let k = try KioskSession(home: w.site, args: ["--lang", "en", "--sync-every", "10"])
+        try k.waitFor("Ready to scan")
+        try k.type(w.codes[0].code)
+        try k.waitFor("Signed in", "学员0")
+        // Within a sync interval the county has it, and the screen says so
+        try k.waitFor("County: has every event", timeout: 30)
+        let held = try run("fieldkit-county", ["attendance", "--home", w.county, "--class", "12", "--json"])
+        #expect(held.stdout.contains("\"voucher_id\":\(w.codes[0].id)"))
+        try k.type("q", enter: false)
+        try k.type("y", enter: false)
+    }
 }

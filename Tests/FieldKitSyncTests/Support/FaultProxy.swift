@@ -427,7 +427,11 @@ extension FaultProxy {
                 return client.send(Responses.simple(500, "Internal Server Error", keepAlive: keepAlive)) && keepAlive
             case .unavailable:
                 let response = Responses.simple(
-                    503, "Service Unavailable", extra: [("Retry-After", "1")], keepAlive: keepAlive)
+                    503,
+                    "Service Unavailable",
+                    extra: [("Retry-After", "1")],
+                    keepAlive: keepAlive
+                )
                 return client.send(response) && keepAlive
             case .lostAnswer:
                 _ = exchange(forwarded, isHead: isHead)
@@ -441,8 +445,12 @@ extension FaultProxy {
                 return false
             case .captivePortal:
                 let response = Responses.simple(
-                    200, "OK", contentType: "text/html", body: Array("<html>Wi-Fi login</html>".utf8),
-                    keepAlive: keepAlive)
+                    200,
+                    "OK",
+                    contentType: "text/html",
+                    body: Array("<html>Wi-Fi login</html>".utf8),
+                    keepAlive: keepAlive
+                )
                 return client.send(response) && keepAlive
             }
         }
@@ -463,7 +471,10 @@ extension FaultProxy {
             var upstream = Peer(fd: fd)
             guard upstream.send(request.head + request.body) else { return nil }
             return try? upstream.readResponse(
-                isHead: isHead, maxHead: ClientConnection.maxHead, maxBody: ClientConnection.maxBody)
+                isHead: isHead,
+                maxHead: ClientConnection.maxHead,
+                maxBody: ClientConnection.maxBody
+            )
         }
 
         /// Sends the head and half the body upstream (half the head when there is no body) and
@@ -616,7 +627,9 @@ extension FaultProxy {
         static func request(_ head: MessageHead, body: [UInt8]) -> Request {
             let named = Set(head.tokens("connection"))
             let bytes = head.serialized(
-                dropping: ClientConnection.hopByHop.union(named), adding: [("Connection", "close")])
+                dropping: ClientConnection.hopByHop.union(named),
+                adding: [("Connection", "close")]
+            )
             return Request(head: bytes, body: body)
         }
     }
@@ -644,8 +657,12 @@ extension FaultProxy {
     /// Answers the proxy makes itself.
     fileprivate enum Responses {
         static func simple(
-            _ status: Int, _ reason: String, contentType: String = "text/plain", body: [UInt8]? = nil,
-            extra: [(String, String)] = [], keepAlive: Bool
+            _ status: Int,
+            _ reason: String,
+            contentType: String = "text/plain",
+            body: [UInt8]? = nil,
+            extra: [(String, String)] = [],
+            keepAlive: Bool
         ) -> [UInt8] {
             let body = body ?? Array("\(status) \(reason) (fault proxy)\n".utf8)
             var text = "HTTP/1.1 \(status) \(reason)\r\n"
@@ -753,7 +770,12 @@ extension FaultProxy {
                     }
                 }
                 return UpstreamResponse(
-                    head: head, body: body, chunked: chunked, mayHaveBody: mayHaveBody, hadLength: hasLength)
+                    head: head,
+                    body: body,
+                    chunked: chunked,
+                    mayHaveBody: mayHaveBody,
+                    hadLength: hasLength
+                )
             }
         }
 
@@ -838,9 +860,10 @@ extension FaultProxy {
             return fd
         }
 
-        private typealias Accept4 = @convention(c) (
-            Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32
-        ) -> Int32
+        private typealias Accept4 =
+            @convention(c) (
+                Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32
+            ) -> Int32
 
         private static let accept4: Accept4? = {
             guard let symbol = dlsym(nil, "accept4") else { return nil }
