@@ -70,7 +70,7 @@ final class County: @unchecked Sendable {
     let store: SQLiteCountyStore
     let app: Application<RouterResponder<BasicRequestContext>>
 
-    init(maxEvents: Int = 5000) throws {
+    init(maxEvents: Int = 5000, maxInFlight: Int = 64) throws {
         office = try CountyOffice.initialize(home: temporaryDirectory() + "/county", countyID: "141023")
         try office.addSite(id: "S01", name: "School one")
         try office.addSite(id: "S02", name: "School two")
@@ -80,7 +80,7 @@ final class County: @unchecked Sendable {
                 startDate: ClassDay(iso: "2026-03-02")!, endDate: ClassDay(iso: "2026-03-31")!,
                 sessions: SessionWindow.parseList("08:30-11:30")!), site: "S01")
         store = SQLiteCountyStore(office: office)
-        let service = SyncService(store: store, maxEvents: maxEvents)
+        let service = SyncService(store: store, maxEvents: maxEvents, maxInFlight: maxInFlight)
         app = Application(router: buildRouter(service: service, logger: Logger(label: "test")))
     }
 
@@ -255,6 +255,29 @@ struct CountyServerTests {
         }
         let conflicts = try county.office.conflicts()
         #expect(conflicts.count == 1 && conflicts.first?.sites == ["S01", "S02"] && conflicts.first?.voucher_id == 1_000_001)
+    }
+}
+
+@Suite("County server: overload")
+struct OverloadTests {
+    @Test("too many uploads at once: 503 with Retry-After, nothing stored")
+    func busy() async throws {
+        let county = try County(maxInFlight: 0)
+        let device = TestDevice(id: "S01-abab0008", site: "S01")
+        device.record()
+        let code = try county.office.addDevice(site: "S01").code
+        try await county.app.test(.router) { client in
+            try await client.execute(uri: "/v1/enroll", method: .post, body: device.enrollBody(code: code)) { #expect($0.status == .ok) }
+            let body = device.body(1...1)
+            try await client.execute(
+                uri: SyncWire.eventsPath(device: device.id), method: .post,
+                headers: device.headers(key: SyncWire.idempotencyKey(device: device.id, from: 1, to: 1), body: body),
+                body: ByteBuffer(bytes: body)
+            ) { r in
+                #expect(r.status == .serviceUnavailable && r.headers[.retryAfter] == "1" && problem(r.body)?.name == "overloaded")
+            }
+        }
+        #expect(try county.held(device.id) == 0)
     }
 }
 

@@ -40,10 +40,10 @@ final class SyncWorld: @unchecked Sendable {
     }
 
     /// Starts the server; returns when it listens.
-    func serve() async throws {
+    func serve(maxEvents: Int = 5000) async throws {
         let store = SQLiteCountyStore(office: office)
         let (stream, ready) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(service: SyncService(store: store), port: 0, logger: Logger(label: "county")) { bound in
+        let app = buildApplication(service: SyncService(store: store, maxEvents: maxEvents), port: 0, logger: Logger(label: "county")) { bound in
             ready.yield(bound)
         }
         Task { try? await app.runService() }
@@ -104,5 +104,47 @@ struct ConvergenceTests {
         let injected = counts.values.reduce(0, +)
         print("convergence: \(head) events, \(proxy.requests) requests, \(injected) faults injected \(counts), \(runs) sync runs")
         #expect(injected > 0 && Fault.allCases.allSatisfy { (counts[$0] ?? 0) > 0 })
+    }
+
+    @Test("a batch too large for the county is halved until it fits; a county restored from an older copy is refilled from where it stands")
+    func halveAndRewind() async throws {
+        let world = try SyncWorld()
+        try await world.serve(maxEvents: 30)
+        let url = "http://127.0.0.1:\(world.port)"
+        let code = try world.office.addDevice(site: "S01").code
+        let countyDB = world.dir + "/county/county.db"
+        // Given 200 events and a client sending 1000 at a time to a county taking 30
+        let outcome: SyncClient.Outcome = try await offThePool {
+            for i in 0..<100 { _ = try world.station.scan("noise-\(i)") }
+            let client = SyncClient(station: world.station, county: url)
+            _ = try client.enroll(code: code)
+            let first = try client.sync()
+            // A copy of the county as it is now (after 100 events): its backup
+            try world.office.db.execute("VACUUM INTO '\(countyDB).backup'")
+            for i in 100..<200 { _ = try world.station.scan("noise-\(i)") }
+            _ = try client.sync()
+            return first
+        }
+        // Then it went through in batches of at most 30
+        #expect(outcome.requests >= 4)
+        #expect(try world.held().all == (try world.station.syncState().headSeq))
+        // When the county is restored from the older copy (it lost the later 100)
+        let held = try world.held().all
+        try world.office.db.execute("""
+            ATTACH '\(countyDB).backup' AS old;
+            DROP TRIGGER events_append_only_delete;
+            DELETE FROM events WHERE seq > (SELECT max(seq) FROM old.events);
+            UPDATE devices SET head_seq = (SELECT head_seq FROM old.devices WHERE old.devices.id = devices.id),
+                head_hash = (SELECT head_hash FROM old.devices WHERE old.devices.id = devices.id);
+            DELETE FROM uploads;
+            DETACH old;
+            """)
+        #expect(try world.held().all < held)
+        // Then the next sync meets a gap, rewinds, and the county is whole again
+        _ = try await offThePool {
+            _ = try world.station.scan("after the restore")
+            return try SyncClient(station: world.station, county: url).sync()
+        }
+        #expect(try world.held().all == (try world.station.syncState().headSeq))
     }
 }

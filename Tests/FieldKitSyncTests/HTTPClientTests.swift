@@ -240,6 +240,31 @@ private struct Echo: Decodable {
     }
 }
 
+/// The county behind HTTPS: a certificate the system does not know, trusted through the CA bundle.
+@Suite("HTTPS through libcurl", .enabled(if: LoopbackServer.python != nil && Spawn.find("openssl") != nil, "needs python3 and openssl"))
+struct HTTPSTests {
+    @Test("with the county's certificate as CA bundle the request goes through; without it, a clear transport error")
+    func tls() throws {
+        let dir = NSTemporaryDirectory() + "fk-tls-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let openssl = try Spawn(
+            Spawn.find("openssl")!,
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+                "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ], stdoutPath: dir + "/openssl.out", stderrPath: dir + "/openssl.err")
+        #expect(openssl.wait(seconds: 60) == 0)
+        let server = try LoopbackServer(tls: (dir + "/cert.pem", dir + "/key.pem"))
+        let ok = try HTTPClient(caBundle: dir + "/cert.pem").send(HTTPRequest(method: "POST", url: server.url("/echo"), body: [1, 2, 3]))
+        #expect(ok.status == 200)
+        #expect(try Echo(ok).bodyLength == 3)
+        #expect(throws: HTTPClientError.self) {
+            try HTTPClient(caBundle: "/etc/ssl/certs/ca-certificates.crt").send(HTTPRequest(method: "GET", url: server.url("/echo")))
+        }
+    }
+}
+
 /// The Python HTTP server the tests talk to, on 127.0.0.1 and a port the system picks.
 final class LoopbackServer {
     /// The Python interpreter, or nil when there is none.
@@ -254,13 +279,18 @@ final class LoopbackServer {
     /// The port it listens on.
     let port: Int
 
-    /// Starts the server and waits (up to 15 s) for it to print its port.
-    init() throws {
+    /// `https` when the server speaks TLS.
+    let scheme: String
+
+    /// Starts the server and waits (up to 15 s) for it to print its port; with `tls` (PEM
+    /// certificate and key files) it speaks HTTPS.
+    init(tls: (certificate: String, key: String)? = nil) throws {
+        scheme = tls == nil ? "http" : "https"
         directory = NSTemporaryDirectory() + "fk-http-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let child = try Spawn(
             Self.python ?? "python3",
-            ["-c", Self.script],
+            ["-c", Self.script] + (tls.map { [$0.certificate, $0.key] } ?? []),
             stdoutPath: directory + "/stdout",
             stderrPath: directory + "/stderr"
         )
@@ -279,7 +309,7 @@ final class LoopbackServer {
     }
 
     /// A URL on the server.
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
 
     /// Kills the server now (its port is then closed).
     func stop() { child.stop() }
@@ -374,6 +404,12 @@ final class LoopbackServer {
 
         threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        import sys
+        if len(sys.argv) >= 3:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[1], sys.argv[2])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """#
