@@ -69,22 +69,39 @@ public enum SyncWire {
 
 /// One event as it travels: every column the hash covers, plus the hash.
 public struct WireEvent: Codable, Sendable, Equatable {
+    /// Gapless per device, from 1.
     public var seq: Int64
+    /// Random UUID, lower-case.
     public var uuid: String
+    /// The recording device.
     public var device_id: String
+    /// What happened (``EventKind`` raw value).
     public var kind: String
+    /// `in` or `out`.
     public var direction: String?
+    /// The voucher, when one was read.
     public var voucher_id: UInt64?
+    /// The class, when known.
     public var class_id: UInt32?
+    /// The local day of the session, `YYYY-MM-DD`.
     public var class_day: String?
+    /// The session's index in the class's windows.
     public var session_index: Int?
+    /// The refusal code or the manual entry's reason.
     public var reason: String?
+    /// Words for people.
     public var note: String?
+    /// The scanned digits, or a keyed digest of malformed input.
     public var code: String?
+    /// Sorted, comma-separated flags.
     public var flags: String
+    /// Wall-clock time, ms since 1970 UTC.
     public var wall_ms: Int64
+    /// The site's UTC offset in seconds.
     public var utc_offset: Int
+    /// The kernel's boot id.
     public var boot_id: String
+    /// Monotonic clock, ns since boot.
     public var mono_ns: Int64
     /// Lower-case hex, 64 digits.
     public var prev_hash: String
@@ -135,11 +152,13 @@ public struct WireEvent: Codable, Sendable, Equatable {
 
 /// A run of consecutive events from one device: the body of an upload.
 public struct EventBatch: Codable, Sendable, Equatable {
+    /// The device whose events these are.
     public var device: String
     /// The first sequence number.
     public var from: Int64
     /// The last sequence number.
     public var to: Int64
+    /// The events, consecutive.
     public var events: [WireEvent]
 
     /// A batch of events, which must be consecutive.
@@ -156,6 +175,7 @@ public struct EventBatch: Codable, Sendable, Equatable {
 
 /// The county's signed statement that it holds a device's log up to a sequence number.
 public struct Receipt: Codable, Sendable, Equatable {
+    /// The device the receipt is for.
     public var device: String
     /// Everything up to here is held by the county.
     public var acked_seq: Int64
@@ -206,9 +226,11 @@ public struct Receipt: Codable, Sendable, Equatable {
 public struct TransferFile: Codable, Sendable, Equatable {
     /// `fieldkit-transfer/1`.
     public var format: String
+    /// The device that wrote it.
     public var device: String
     /// The device clock when written.
     public var time: Int64
+    /// The batch's idempotency key.
     public var idempotency_key: String
     /// Base64 of the request signature (as the HTTP header would carry it).
     public var signature: String
@@ -231,8 +253,11 @@ public struct TransferFile: Codable, Sendable, Equatable {
 
 /// What a device sends to enroll.
 public struct EnrollRequest: Codable, Sendable, Equatable {
+    /// The one-time code as typed.
     public var code: String
+    /// The station's site.
     public var site: String
+    /// The station's device id.
     public var device: String
     /// Ed25519 public key, base64 of the 32 raw bytes.
     public var public_key: String
@@ -251,8 +276,11 @@ public struct EnrollRequest: Codable, Sendable, Equatable {
 
 /// The county's answer to an enrollment.
 public struct EnrollResponse: Codable, Sendable, Equatable {
+    /// The enrolled device.
     public var device: String
+    /// Its site.
     public var site: String
+    /// The county code.
     public var county: String
     /// The county root public key, base64 (the site checks it is the one it pinned).
     public var county_public_key: String
@@ -270,8 +298,11 @@ public struct EnrollResponse: Codable, Sendable, Equatable {
 public struct Problem: Codable, Sendable, Equatable, Error {
     /// `https://fieldkit.example/problems/<name>`.
     public var type: String
+    /// A short summary in English.
     public var title: String
+    /// The HTTP status.
     public var status: Int
+    /// What happened, naming the value.
     public var detail: String?
     /// For a gap: the sequence the county expects next.
     public var expected_seq: Int64?
