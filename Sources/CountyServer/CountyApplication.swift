@@ -97,6 +97,9 @@ func readBody(_ request: inout Request, limit: Int) async throws -> [UInt8] {
         return Array(buffer.readableBytesView)
     } catch let error as HTTPError where error.status == .contentTooLarge {
         throw Problem("too-large", status: 413, title: "The request is too large", detail: "at most \(limit) bytes")
+    } catch {
+        // The connection broke mid-body (a rural link does): nothing was stored.
+        throw Problem("incomplete-request", status: 400, title: "The request body was cut off", detail: "\(error)")
     }
 }
 

@@ -159,6 +159,9 @@ public final class SyncClient {
                 case 429, 503:
                     retryAfter = response.header("Retry-After").flatMap(Double.init)
                     lastFailure = "county busy (\(response.status))"
+                case 400 where (try? JSONDecoder().decode(Problem.self, from: Data(response.body)))?.name == "incomplete-request":
+                    // The body was cut off on the way: nothing was stored; send it again.
+                    lastFailure = "the request was cut off on the way"
                 case 400..<500:
                     throw refusal(response)
                 default:

@@ -296,7 +296,7 @@ struct OpenAPITests {
                 for problem in [
                     "unauthenticated", "unknown-device", "bad-signature", "device-revoked", "gap", "fork", "too-large",
                     "invalid-batch", "tampered-event", "overloaded", "wrong-site", "enrollment-code", "device-exists",
-                    "bad-request", "invalid-request", "invalid-transfer", "internal",
+                    "bad-request", "invalid-request", "invalid-transfer", "internal", "incomplete-request",
                 ] {
                     #expect(text.contains("`\(problem)`"), "\(problem)")
                 }

@@ -43,7 +43,7 @@ final class SyncWorld: @unchecked Sendable {
     func serve(maxEvents: Int = 5000) async throws {
         let store = SQLiteCountyStore(office: office)
         let (stream, ready) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(service: SyncService(store: store, maxEvents: maxEvents), port: 0, logger: Logger(label: "county")) { bound in
+        let app = buildApplication(service: SyncService(store: store, maxEvents: maxEvents), port: 0, logger: Logger(label: "county", factory: { _ in SwiftLogNoOpLogHandler() })) { bound in
             ready.yield(bound)
         }
         Task { try? await app.runService() }
