@@ -16,8 +16,14 @@ public enum SyncError: Error, Equatable, LocalizedFailure {
     case stopped(String)
     /// The enrollment answered with another county's key than the one this site pinned.
     case wrongCounty
-    /// A receipt file that cannot be taken.
-    case badReceipt(path: String, why: String)
+    /// A receipt file that is not a receipt.
+    case receiptUnreadable(path: String)
+    /// A receipt not signed by this station's county.
+    case receiptNotCounty(path: String)
+    /// A receipt for another device.
+    case receiptOtherDevice(path: String, device: String)
+    /// A receipt acknowledging events this station never wrote.
+    case receiptAhead(path: String, seq: Int64)
     /// Nothing to carry: the county holds every event.
     case nothingToSend
 
@@ -30,7 +36,10 @@ public enum SyncError: Error, Equatable, LocalizedFailure {
         case .fork(let detail): ("error.sync.fork", ["detail": detail])
         case .stopped(let why): ("error.sync.stopped", ["why": why])
         case .wrongCounty: ("error.sync.wrong_county", [:])
-        case .badReceipt(let path, let why): ("error.sync.bad_receipt", ["path": path, "why": why])
+        case .receiptUnreadable(let path): ("error.sync.receipt.unreadable", ["path": path])
+        case .receiptNotCounty(let path): ("error.sync.receipt.not_county", ["path": path])
+        case .receiptOtherDevice(let path, let device): ("error.sync.receipt.other_device", ["path": path, "device": device])
+        case .receiptAhead(let path, let seq): ("error.sync.receipt.ahead", ["path": path, "seq": String(seq)])
         case .nothingToSend: ("error.sync.nothing", [:])
         }
     }

@@ -93,7 +93,8 @@ extension FieldKitCounty {
                                 last_sync: d.lastSync?.description, clock_offset_ms: d.clockOffsetMs)))
                         } else {
                             say(t("cli.device.line", [
-                                "device": d.id, "site": d.site, "status": d.status, "seq": "\(d.headSeq)",
+                                "device": d.id, "site": d.site, "status": t(d.status == "active" ? "cli.device.active" : "cli.device.revoked_status"),
+                                "seq": "\(d.headSeq)",
                                 "time": d.lastSync?.localDescription() ?? "—",
                                 "offset": d.clockOffsetMs.map { "\($0 / 1000)" } ?? "—",
                             ]))

@@ -138,14 +138,14 @@ extension FieldKit {
                     let station = try options.openStation()
                     guard let bytes = try? Files.read(file),
                         let receipt = try? SyncWire.decoder().decode(FieldKitCore.Receipt.self, from: bytes)
-                    else { throw SyncError.badReceipt(path: file, why: "not a receipt from the county") }
+                    else { throw SyncError.receiptUnreadable(path: file) }
                     switch try station.takeReceipt(receipt) {
                     case .accepted(let seq):
                         say(language.localizer()("cli.sync.receipt", ["seq": "\(seq)"]))
                         return .ok
-                    case .badSignature: throw SyncError.badReceipt(path: file, why: "not signed by this station's county")
-                    case .otherDevice(let d): throw SyncError.badReceipt(path: file, why: "it is for device \(d)")
-                    case .ahead(let s): throw SyncError.badReceipt(path: file, why: "it acknowledges event \(s), which this station never wrote")
+                    case .badSignature: throw SyncError.receiptNotCounty(path: file)
+                    case .otherDevice(let d): throw SyncError.receiptOtherDevice(path: file, device: d)
+                    case .ahead(let s): throw SyncError.receiptAhead(path: file, seq: s)
                     case .fork(let s): throw SyncError.fork(detail: "event \(s) differs")
                     }
                 }
