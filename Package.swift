@@ -40,9 +40,10 @@ let package = Package(
             name: "CNcurses",
             providers: [.apt(["libncurses-dev"])]
         ),
+        // No pkgConfig and no link: the shim opens libcurl when the first request is made, so a
+        // scan does not map libcurl and the ~35 libraries it needs (see shim.h).
         .systemLibrary(
             name: "CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(

@@ -125,11 +125,11 @@ public final class HTTPClient {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         _ = Self.globalInit
-        handle = curl_easy_init()
+        handle = fk_curl_easy_init()
     }
 
     deinit {
-        if let handle { curl_easy_cleanup(handle) }
+        if let handle { fk_curl_easy_cleanup(handle) }
         errorBuffer.deallocate()
     }
 
@@ -141,22 +141,27 @@ public final class HTTPClient {
     ///   past `maxResponseBytes`.
     public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
         let url = request.url
+        guard fk_curl_available() != 0 else {
+            throw .transport(
+                url: url, code: Int(CURLE_FAILED_INIT.rawValue),
+                message: "libcurl.so.4 is not installed (Debian: apt-get install libcurl4)")
+        }
         try Self.checkURL(url)
         let lines = try Self.headerLines(request)
-        if handle == nil { handle = curl_easy_init() }
+        if handle == nil { handle = fk_curl_easy_init() }
         guard let handle else {
             throw .transport(url: url, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
         }
 
         // Every option from scratch; live connections, DNS and TLS session caches survive a reset.
-        curl_easy_reset(handle)
+        fk_curl_easy_reset(handle)
         var list: UnsafeMutablePointer<curl_slist>?
         defer {
             _ = fk_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
-            curl_slist_free_all(list)
+            fk_curl_slist_free_all(list)
         }
         for line in lines {
-            guard let longer = curl_slist_append(list, line) else {
+            guard let longer = fk_curl_slist_append(list, line) else {
                 throw .transport(url: url, code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
             }
             list = longer
@@ -213,7 +218,7 @@ public final class HTTPClient {
         }
 
         let code: CURLcode = withExtendedLifetime(transfer) {
-            guard sendsBody else { return curl_easy_perform(handle) }
+            guard sendsBody else { return fk_curl_easy_perform(handle) }
             return request.body.withUnsafeBytes { bytes in
                 // libcurl keeps this pointer (no copy) until perform returns. Never NULL: with a
                 // NULL POSTFIELDS libcurl would read the body from stdin through its default
@@ -223,7 +228,7 @@ public final class HTTPClient {
                 guard set == CURLE_OK else { return set }
                 let pointer = fk_curl_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: start))
                 guard pointer == CURLE_OK else { return pointer }
-                return curl_easy_perform(handle)
+                return fk_curl_easy_perform(handle)
             }
         }
 
@@ -252,19 +257,19 @@ public final class HTTPClient {
     )
 
     /// libcurl's text for a code.
-    private static func words(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+    private static func words(_ code: CURLcode) -> String { String(cString: fk_curl_easy_strerror(code)) }
 
     /// Throws unless libcurl's own parser takes the URL as absolute, with an http or https scheme.
     private static func checkURL(_ url: String) throws(HTTPClientError) {
         guard !url.utf8.contains(0) else { throw .badURL(url) }
-        guard let parsed = curl_url() else {
+        guard let parsed = fk_curl_url() else {
             throw .transport(url: url, code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_url failed")
         }
-        defer { curl_url_cleanup(parsed) }
-        guard curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK else { throw .badURL(url) }
+        defer { fk_curl_url_cleanup(parsed) }
+        guard fk_curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK else { throw .badURL(url) }
         var scheme: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, let scheme else { throw .badURL(url) }
-        defer { curl_free(scheme) }
+        guard fk_curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, let scheme else { throw .badURL(url) }
+        defer { fk_curl_free(scheme) }
         guard ["http", "https"].contains(String(cString: scheme).lowercased()) else { throw .badURL(url) }
     }
 

@@ -43,6 +43,8 @@ public final class SyncClient {
         public var requests: Int
         /// The trust bundle sequence imported, when a newer one came.
         public var newBundle: Int64?
+        /// Why the bundle could not be fetched this time (the events went through all the same).
+        public var bundleError: String?
     }
 
     let station: Station
@@ -101,7 +103,11 @@ public final class SyncClient {
         if let why = state.stopped { throw SyncError.stopped(why) }
         do {
             var outcome = try upload(from: state.ackedSeq)
-            outcome.newBundle = try fetchBundle()
+            // The events are what must reach the county; a bundle that does not come this time
+            // comes next time (and the station warns when its bundle gets old).
+            do { outcome.newBundle = try fetchBundle() } catch let error as SyncError {
+                outcome.bundleError = error.text(words)
+            }
             try station.noteSync(error: nil)
             return outcome
         } catch let error as SyncError {
@@ -180,7 +186,7 @@ public final class SyncClient {
             logger.info("sync retry", metadata: ["failures": "\(failures)", "wait": "\(wait)", "why": "\(lastFailure)"])
             pause(wait)
         }
-        return Outcome(acknowledged: ackedSeq - acked, ackedSeq: ackedSeq, requests: requests, newBundle: nil)
+        return Outcome(acknowledged: ackedSeq - acked, ackedSeq: ackedSeq, requests: requests, newBundle: nil, bundleError: nil)
     }
 
     /// Fetches the site's trust bundle when the county has a newer one, and imports it.

@@ -84,6 +84,7 @@ extension FieldKit {
                             } else {
                                 say(t("cli.sync.done", ["sent": "\(outcome.acknowledged)", "seq": "\(state.ackedSeq)"]))
                                 if let seq = outcome.newBundle { say(t("cli.sync.bundle", ["seq": "\(seq)"])) }
+                                if let why = outcome.bundleError { say("⚠ " + t("cli.sync.bundle_failed", ["why": why])) }
                             }
                             if !watch { return .ok }
                         } catch {
