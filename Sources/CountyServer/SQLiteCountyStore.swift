@@ -141,7 +141,7 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                             .text(device.id), .integer(e.seq), .text(device.site), .text(e.kind), .string(e.direction),
                             e.voucher_id.map { .integer(Int64(bitPattern: $0)) } ?? .null, .int(e.class_id),
                             .string(e.class_day), .int(e.session_index), .text(e.flags), .integer(e.wall_ms), .blob(hash),
-                            .text(String(decoding: try encoder.encode(e), as: UTF8.self)), .integer(received),
+                            .text(String(decoding: eventJSON(e), as: UTF8.self)), .integer(received),
                         ])
                         while try insert.step() {}
                         insert.reset()
@@ -176,6 +176,13 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                 return receipt
             }
         }
+    }
+
+    func eventJSON(_ e: WireEvent) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        e.appendJSON(to: &out)
+        return out
     }
 
     /// Flags a voucher signed in at two sites at overlapping times on one day.

@@ -353,3 +353,90 @@ public struct WireDecoder {
         try JSONDecoder().decode(type, from: Data(bytes))
     }
 }
+
+// MARK: - Fast JSON
+
+extension WireEvent {
+    /// Appends this event as JSON: the same bytes as ``SyncWire/encoder()`` makes (keys sorted,
+    /// absent fields left out, slashes not escaped), written directly. Sync sends and stores
+    /// hundreds of thousands of events; the general encoder was most of the time.
+    public func appendJSON(to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        func key(_ name: StaticString) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func string(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            appendJSONString(value, to: &out)
+        }
+        func number(_ name: StaticString, _ value: (some BinaryInteger)?) {
+            guard let value else { return }
+            key(name)
+            out.append(contentsOf: String(value).utf8)
+        }
+        string("boot_id", boot_id)
+        string("class_day", class_day)
+        number("class_id", class_id)
+        string("code", code)
+        string("device_id", device_id)
+        string("direction", direction)
+        string("flags", flags)
+        string("hash", hash)
+        string("kind", kind)
+        number("mono_ns", mono_ns)
+        string("note", note)
+        string("prev_hash", prev_hash)
+        string("reason", reason)
+        number("seq", seq)
+        number("session_index", session_index)
+        number("utc_offset", utc_offset)
+        string("uuid", uuid)
+        number("voucher_id", voucher_id)
+        number("wall_ms", wall_ms)
+        out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension EventBatch {
+    /// The batch as JSON, the same bytes as ``SyncWire/encoder()`` makes, written directly.
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(events.count * 480 + 64)
+        out.append(contentsOf: Array("{\"device\":".utf8))
+        appendJSONString(device, to: &out)
+        out.append(contentsOf: Array(",\"events\":[".utf8))
+        for (i, e) in events.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            e.appendJSON(to: &out)
+        }
+        out.append(contentsOf: Array("],\"from\":\(from),\"to\":\(to)}".utf8))
+        return out
+    }
+}
+
+/// Appends a JSON string literal: quotes, backslashes and control characters escaped as
+/// JSONEncoder escapes them; everything else as UTF-8.
+func appendJSONString(_ s: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    let hex = Array("0123456789abcdef".utf8)
+    for b in s.utf8 {
+        switch b {
+        case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+        case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
+        case 0x08: out.append(contentsOf: [92, UInt8(ascii: "b")])
+        case 0x0C: out.append(contentsOf: [92, UInt8(ascii: "f")])
+        case 0..<0x20: out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+        default: out.append(b)
+        }
+    }
+    out.append(UInt8(ascii: "\""))
+}

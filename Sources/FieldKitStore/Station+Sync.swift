@@ -119,11 +119,10 @@ extension Station {
     public func nextBatch(after seq: Int64, limit: Int, maxBytes: Int) throws -> (batch: EventBatch, body: [UInt8])? {
         let events = try events(after: seq, limit: limit).map(WireEvent.init)
         guard !events.isEmpty else { return nil }
-        let encoder = SyncWire.encoder()
         var count = events.count
         while true {
             let batch = EventBatch(device: deviceID, events: Array(events.prefix(count)))
-            let body = Array(try encoder.encode(batch))
+            let body = batch.jsonBytes()
             if body.count <= maxBytes || count == 1 { return (batch, body) }
             count = max(1, count * maxBytes / body.count * 9 / 10)
         }
