@@ -15,6 +15,10 @@ public enum EventKind: String, Codable, Sendable {
     case trustImported = "trust_imported"
     /// The log was created.
     case initialized
+    /// A classroom recording was registered (its file, camera, times, size and SHA-256 in the note).
+    case video
+    /// A registered recording's content changed: an alarm, never an update.
+    case videoChanged = "video_changed"
 }
 
 /// Marks on an event that every report carries.

@@ -1,3 +1,4 @@
+import Crypto
 import FieldKitCore
 import FoundationEssentials
 
@@ -31,6 +32,33 @@ public enum Files {
             out.append(contentsOf: buffer[0..<n])
         }
         return out
+    }
+
+    /// Size and SHA-256 of a file of any size, read in 1 MiB pieces (memory stays flat).
+    /// - Throws: ``FileError`` naming the path.
+    public static func sha256(_ path: String) throws -> (size: Int64, digest: [UInt8]) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError.cannotRead(path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileError.cannotRead(path, reason: errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError.cannotRead(path, reason: "not a regular file") }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError.cannotRead(path, reason: errnoText())
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            size += Int64(n)
+        }
+        return (size, Array(hasher.finalize()))
     }
 
     /// Writes a file atomically: a temporary file beside it, fsync, rename, fsync of the folder.
@@ -136,6 +164,16 @@ public enum FileError: Error, Equatable, LocalizedFailure {
         case .cannotRead(let p, let r): ("error.file.read", ["path": p, "why": r])
         case .cannotWrite(let p, let r): ("error.file.write", ["path": p, "why": r])
         case .exists(let p): ("error.file.exists", ["path": p])
+        }
+    }
+}
+
+extension FileError {
+    /// The reason alone, for messages that name the file themselves.
+    var reasonText: String {
+        switch self {
+        case .cannotRead(_, let r), .cannotWrite(_, let r): r
+        case .exists: "exists already"
         }
     }
 }

@@ -127,5 +127,18 @@ enum SiteSchema {
         );
         INSERT INTO sync_state(id) VALUES (1);
         """,
+        """
+        -- Video recordings (migration 3): derived from the log's video events (rebuildable).
+        CREATE TABLE videos (
+            path      TEXT PRIMARY KEY,
+            camera    TEXT NOT NULL,
+            start_ms  INTEGER NOT NULL,
+            end_ms    INTEGER NOT NULL CHECK (end_ms > start_ms),
+            size      INTEGER NOT NULL CHECK (size >= 0),
+            sha256    TEXT NOT NULL CHECK (length(sha256) = 64),
+            seq       INTEGER NOT NULL REFERENCES events(seq)
+        );
+        CREATE INDEX videos_time ON videos(start_ms, end_ms);
+        """,
     ]
 }

@@ -27,6 +27,11 @@ public enum StationError: Error, Equatable, LocalizedFailure {
     /// A manual time that is in the future.
     case manualInFuture(String)
 
+    /// A recording whose times are neither given nor in its file name.
+    case videoNoTimes(String)
+    /// A recording that cannot be read.
+    case videoUnreadable(String, String)
+
     public var words: (key: String, values: [String: String]) {
         switch self {
         case .notInitialized(let home): ("error.station.not_initialized", ["home": home])
@@ -41,6 +46,8 @@ public enum StationError: Error, Equatable, LocalizedFailure {
         case .unknownClass(let c): ("error.station.unknown_class", ["class": String(c)])
         case .outBeforeIn(let v, let t): ("error.station.out_before_in", ["voucher": String(v), "time": t])
         case .manualInFuture(let t): ("error.station.future", ["time": t])
+        case .videoNoTimes(let p): ("error.video.no_times", ["file": p])
+        case .videoUnreadable(let p, let why): ("error.video.unreadable", ["file": p, "why": why])
         }
     }
 }
