@@ -119,6 +119,15 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: strict
         ),
+        // The evidence archive: BagIt bags of a class's records (and video), signed by the device.
+        .target(
+            name: "FieldKitEvidence",
+            dependencies: [
+                "FieldKitCore", "FieldKitStore", "FieldKitPrint",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // What both command-line tools share: error lines, exit codes, output.
         .target(
             name: "FieldKitCLI",
@@ -134,6 +143,7 @@ let package = Package(
             name: "fieldkit",
             dependencies: [
                 "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk", "FieldKitSync",
+                "FieldKitEvidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -197,6 +207,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FieldKitEvidenceTests",
+            dependencies: ["FieldKitEvidence", "FieldKitStore", "FieldKitCore", "CountyKit"],
             swiftSettings: strict
         ),
         .testTarget(

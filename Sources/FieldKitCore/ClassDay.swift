@@ -71,6 +71,12 @@ public struct ClassDay: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// The day `n` days later.
     public func adding(days n: Int) -> ClassDay { ClassDay(number: number + n) }
 
+    /// The same date `n` years later (29 February becomes 28 February in a common year).
+    public func adding(years n: Int) -> ClassDay {
+        let (y, m, d) = components
+        return ClassDay(year: y + n, month: m, day: min(d, ClassDay.daysIn(month: m, year: y + n))) ?? self
+    }
+
     public static func < (lhs: ClassDay, rhs: ClassDay) -> Bool { lhs.number < rhs.number }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -132,6 +132,10 @@ public final class Station {
         return station
     }
 
+    /// Signs bytes with the device key (Ed25519): evidence bags, so a third party can check
+    /// them with the device's public key.
+    public func signDetached(_ message: [UInt8]) throws -> [UInt8] { Array(try deviceKey.signature(for: message)) }
+
     // MARK: - The log
 
     /// The last event's sequence number and hash (0 and the genesis hash when empty).
