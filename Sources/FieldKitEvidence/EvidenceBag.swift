@@ -184,35 +184,26 @@ public enum EvidenceBag {
     /// Copies a file in 1 MiB pieces, hashing as it goes; returns size and SHA-256.
     static func copyFile(_ from: String, to: String) throws -> (Int64, [UInt8]) {
         try makeParents(to)
-        let input = open(from, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw StationError.videoUnreadable(from, String(cString: strerror(errno))) }
-        defer { close(input) }
         let output = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw FileError.cannotWrite(to, reason: String(cString: strerror(errno))) }
         defer { close(output) }
         var hasher = SHA256()
-        var size: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(input, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StationError.videoUnreadable(from, String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            hasher.update(bufferPointer: chunk)
-            var written = 0
-            while written < n {
-                let w = Glibc.write(output, chunk.baseAddress! + written, n - written)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.cannotWrite(to, reason: String(cString: strerror(errno)))
+        let size: Int64
+        do {
+            size = try Files.readChunks(from) { chunk in
+                hasher.update(bufferPointer: chunk)
+                var written = 0
+                while written < chunk.count {
+                    let w = Glibc.write(output, chunk.baseAddress! + written, chunk.count - written)
+                    if w < 0 {
+                        if errno == EINTR { continue }
+                        throw FileError.cannotWrite(to, reason: String(cString: strerror(errno)))
+                    }
+                    written += w
                 }
-                written += w
             }
-            size += Int64(n)
+        } catch FileError.cannotRead(_, let why) {
+            throw StationError.videoUnreadable(from, why)
         }
         guard fsync(output) == 0 else { throw FileError.cannotWrite(to, reason: String(cString: strerror(errno))) }
         return (size, Array(hasher.finalize()))

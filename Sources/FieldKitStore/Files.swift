@@ -37,6 +37,15 @@ public enum Files {
     /// Size and SHA-256 of a file of any size, read in 1 MiB pieces (memory stays flat).
     /// - Throws: ``FileError`` naming the path.
     public static func sha256(_ path: String) throws -> (size: Int64, digest: [UInt8]) {
+        var hasher = SHA256()
+        let size = try readChunks(path) { hasher.update(bufferPointer: $0) }
+        return (size, Array(hasher.finalize()))
+    }
+
+    /// Reads a regular file of any size in 1 MiB pieces, handing each to `body`; returns the
+    /// bytes read.
+    /// - Throws: ``FileError`` naming the path, or what `body` throws.
+    public static func readChunks(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError.cannotRead(path, reason: errnoText()) }
         defer { close(fd) }
@@ -44,7 +53,6 @@ public enum Files {
         guard fstat(fd, &st) == 0 else { throw FileError.cannotRead(path, reason: errnoText()) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError.cannotRead(path, reason: "not a regular file") }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var hasher = SHA256()
         var size: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
@@ -55,10 +63,10 @@ public enum Files {
                 throw FileError.cannotRead(path, reason: errnoText())
             }
             if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             size += Int64(n)
         }
-        return (size, Array(hasher.finalize()))
+        return size
     }
 
     /// Writes a file atomically: a temporary file beside it, fsync, rename, fsync of the folder.
