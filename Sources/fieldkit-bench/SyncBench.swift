@@ -5,9 +5,13 @@ import Dispatch
 import FieldKitCore
 import FieldKitStore
 import FieldKitSync
-import Foundation
+import FoundationEssentials
 import Hummingbird
 import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `fieldkit-bench sync` measures.
 struct SyncResult: Encodable {
@@ -107,22 +111,21 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
         }
         uploads.append(requests)
     }
-    let failures = Counter()
-    let group = DispatchGroup()
+    // One thread per device, as ten site PCs would be.
+    let failures = UnsafeMutablePointer<Int>.allocate(capacity: uploads.count)
+    failures.initialize(repeating: 0, count: uploads.count)
+    defer { failures.deallocate() }
     let t1 = DispatchTime.now()
-    for requests in uploads {
-        let thread = Thread {
+    let threads = uploads.enumerated().map { (i, requests) in
+        spawnThread {
             let http = HTTPClient()
             for r in requests {
                 let response = try? http.send(FieldKitSync.HTTPRequest(method: "POST", url: url + r.path, headers: r.headers, body: r.body))
-                if response?.status != 200 { failures.add() }
+                if response?.status != 200 { failures[i] += 1 }
             }
-            group.leave()
         }
-        group.enter()
-        thread.start()
     }
-    group.wait()
+    for t in threads { pthread_join(t, nil) }
     let ingestSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1.uptimeNanoseconds) / 1e9
     let held = try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
     let total = Int64(devices * perDevice) + head
@@ -130,20 +133,22 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
         events: head, sync_seconds: syncSeconds, sync_events_per_second: Double(head) / syncSeconds,
         sync_requests: outcome.requests, ingest_devices: devices, ingest_events: devices * perDevice,
         ingest_seconds: ingestSeconds, ingest_events_per_second: Double(devices * perDevice) / ingestSeconds,
-        exactly_once: failures.value == 0 && held?.0 == total && held?.1 == total)
+        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held?.0 == total && held?.1 == total)
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() {
-        lock.lock()
-        count += 1
-        lock.unlock()
-    }
-    var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return count
-    }
+/// What a thread started by ``spawnThread(_:)`` runs.
+final class ThreadWork {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+/// Starts a thread running `body`; join it with `pthread_join`.
+func spawnThread(_ body: @escaping () -> Void) -> pthread_t {
+    var thread = pthread_t()
+    let work = Unmanaged.passRetained(ThreadWork(body)).toOpaque()
+    pthread_create(&thread, nil, { raw in
+        Unmanaged<ThreadWork>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, work)
+    return thread
 }
