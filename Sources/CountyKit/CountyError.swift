@@ -38,6 +38,16 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
     case transferRefused(String, String)
     /// The device was cut off already.
     case deviceAlreadyRevoked(String, on: String)
+    /// A payment needs its reference (the transfer's number).
+    case referenceRequired
+    /// Paid already, under another reference.
+    case alreadyPaid(UInt64, reference: String)
+    /// Only a claimed voucher can be paid; its state is given.
+    case notClaimed(UInt64, state: String)
+    /// Only a paid voucher can be written off; its state is given.
+    case notPaid(UInt64, state: String)
+    /// Neither a class nor a voucher was named.
+    case classOrVoucherRequired
 
     public var words: (key: String, values: [String: String]) {
         switch self {
@@ -60,6 +70,11 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
         case .transferRefused(let f, let why): ("error.county.transfer", ["file": f, "why": why])
         case .unknownDevice(let d): ("error.county.unknown_device", ["device": d])
         case .deviceAlreadyRevoked(let d, let date): ("error.county.device_revoked", ["device": d, "date": date])
+        case .referenceRequired: ("error.county.reference", [:])
+        case .alreadyPaid(let v, let r): ("error.county.already_paid", ["voucher": String(v), "reference": r])
+        case .notClaimed(let v, let s): ("error.county.not_claimed", ["voucher": String(v), "state": s])
+        case .notPaid(let v, let s): ("error.county.not_paid", ["voucher": String(v), "state": s])
+        case .classOrVoucherRequired: ("error.county.class_or_voucher", [:])
         }
     }
 }

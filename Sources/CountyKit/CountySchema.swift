@@ -135,5 +135,32 @@ enum CountySchema {
             file         BLOB NOT NULL
         );
         """,
+        """
+        -- The voucher loop's last steps (migration 3): one claim per voucher, then its payment,
+        -- then the write-off (核销). A written-off voucher is never claimed again.
+        CREATE TABLE claims (
+            voucher_id     INTEGER PRIMARY KEY REFERENCES vouchers(id),
+            class_id       INTEGER NOT NULL REFERENCES classes(id),
+            trainee_ref    INTEGER NOT NULL,
+            policy_id      TEXT NOT NULL,
+            program        TEXT NOT NULL,
+            trade          TEXT NOT NULL,
+            level          INTEGER NOT NULL,
+            year           INTEGER NOT NULL,
+            amount_fen     INTEGER NOT NULL CHECK (amount_fen >= 0),
+            detail         TEXT NOT NULL,
+            claimed_ms     INTEGER NOT NULL,
+            paid_ms        INTEGER,
+            payment_ref    TEXT,
+            written_off_ms INTEGER,
+            CHECK ((paid_ms IS NULL) = (payment_ref IS NULL)),
+            CHECK (written_off_ms IS NULL OR paid_ms IS NOT NULL)
+        );
+        CREATE INDEX claims_trainee ON claims(trainee_ref, year);
+        CREATE TRIGGER claims_keep BEFORE DELETE ON claims
+            BEGIN SELECT RAISE(ABORT, 'claims are kept'); END;
+        CREATE TRIGGER claims_written_off_final BEFORE UPDATE ON claims WHEN OLD.written_off_ms IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'a written-off claim is final'); END;
+        """,
     ]
 }

@@ -202,11 +202,17 @@ public struct ClassInfo: Codable, Sendable, Equatable {
     public var sessions: [SessionWindow]
     /// Scan rules for this class.
     public var rules: AttendanceRules
+    /// The subsidy programme it is funded under (`universal`, `enterprise_staff`, …), when the
+    /// county set one; absent in bundles made before claims existed.
+    public var program: String?
+    /// The subsidy policy it is claimed under (`shanxi-2023`, …), when the county set one.
+    public var policy: String?
 
     /// Builds a class.
     public init(
         id: UInt32, name: String, trade: OccupationCode, level: UInt8, location: String, startDate: ClassDay,
-        endDate: ClassDay, sessions: [SessionWindow], rules: AttendanceRules = AttendanceRules()
+        endDate: ClassDay, sessions: [SessionWindow], rules: AttendanceRules = AttendanceRules(),
+        program: String? = nil, policy: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -217,13 +223,15 @@ public struct ClassInfo: Codable, Sendable, Equatable {
         self.endDate = endDate
         self.sessions = sessions
         self.rules = rules
+        self.program = program
+        self.policy = policy
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, trade, level, location
         case startDate = "start_date"
         case endDate = "end_date"
-        case sessions, rules
+        case sessions, rules, program, policy
     }
 }
 

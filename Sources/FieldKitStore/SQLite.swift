@@ -127,6 +127,9 @@ public final class Database {
         s.reset()
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE (0 when `ON CONFLICT DO NOTHING` skipped it).
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
     /// Runs a query and maps each row.
     public func query<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T) throws -> [T] {
         let s = try prepare(sql)

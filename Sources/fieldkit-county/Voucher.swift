@@ -10,7 +10,7 @@ extension FieldKitCounty {
     /// `fieldkit-county voucher issue|revoke|list`.
     struct Voucher: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Revoke.self, List.self, Cards.self])
+            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Revoke.self, List.self, Status.self, Cards.self])
 
         struct Issue: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -88,6 +88,44 @@ extension FieldKitCounty {
                                 } ?? ""))
                         }
                     }
+                    return .ok
+                }
+            }
+        }
+
+        /// `fieldkit-county voucher status (--class N | --voucher ID)`.
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Where each voucher is: issued, in training, completed, claimed, paid, written off, revoked, expired.")
+            @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
+            @Option(name: .customLong("class"), help: "Every voucher of this class.") var classID: UInt32?
+            @Option(help: "One voucher.") var voucher: UInt64?
+            @Flag(help: "Print JSON.") var json = false
+
+            func validate() throws {
+                if classID == nil && voucher == nil { throw usageError("usage.class_or_voucher") }
+            }
+
+            func run() throws {
+                try guarded {
+                    let office = try options.open()
+                    let list = try voucher.map { [try office.voucherStatus(voucherID: $0)] } ?? office.voucherStatus(classID: classID!)
+                    if json {
+                        say(try jsonLine(list))
+                        return .ok
+                    }
+                    let t = language.localizer()
+                    for v in list {
+                        say(t("cli.voucher.status.line", [
+                            "voucher": "\(v.voucher_id)", "class": "\(v.class_id)", "name": v.name, "id": v.id_masked,
+                            "state": t("voucher.state.\(v.state.rawValue)"), "events": "\(v.events)",
+                        ]) + (v.amount_fen.map { "  " + t("cli.voucher.status.amount", ["amount": yuan($0)]) } ?? ""))
+                    }
+                    var counts: [VoucherState: Int] = [:]
+                    for v in list { counts[v.state, default: 0] += 1 }
+                    say(VoucherState.allCases.compactMap { s in counts[s].map { "\(t("voucher.state.\(s.rawValue)")) \($0)" } }
+                        .joined(separator: " · "))
                     return .ok
                 }
             }
