@@ -19,6 +19,12 @@ public enum EventKind: String, Codable, Sendable {
     case video
     /// A registered recording's content changed: an alarm, never an update.
     case videoChanged = "video_changed"
+    /// A legal hold on a recording or a class's recordings: never purged while it stands.
+    case hold
+    /// A legal hold lifted.
+    case release
+    /// A recording deleted after its retention passed: file, SHA-256, size, reason, approver.
+    case disposal
 }
 
 /// Marks on an event that every report carries.

@@ -117,6 +117,12 @@ public enum Files {
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Deletes a file and makes the deletion durable (the folder is synced). Gone already: done.
+    public static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw FileError.cannotWrite(path, reason: errnoText()) }
+        syncDirectory(of: path)
+    }
+
     /// The permission bits of a file.
     public static func mode(_ path: String) -> mode_t? {
         var st = stat()

@@ -140,5 +140,37 @@ enum SiteSchema {
         );
         CREATE INDEX videos_time ON videos(start_ms, end_ms);
         """,
+        """
+        -- Retention (migration 4). Every class the site has known, with its days: a class leaves
+        -- the trust bundle when it ends, but its recordings are kept by its dates.
+        CREATE TABLE class_periods (
+            class_id  INTEGER PRIMARY KEY,
+            start_day INTEGER NOT NULL,
+            end_day   INTEGER NOT NULL
+        );
+        INSERT INTO class_periods(class_id, start_day, end_day) SELECT id, start_day, end_day FROM classes;
+        CREATE TRIGGER class_periods_keep AFTER INSERT ON classes BEGIN
+            INSERT INTO class_periods(class_id, start_day, end_day) VALUES (NEW.id, NEW.start_day, NEW.end_day)
+            ON CONFLICT (class_id) DO UPDATE SET start_day = min(start_day, excluded.start_day),
+                                                  end_day = max(end_day, excluded.end_day);
+        END;
+        -- Legal holds, derived from the log's hold and release events (rebuildable).
+        CREATE TABLE holds (
+            seq          INTEGER PRIMARY KEY REFERENCES events(seq),
+            target       TEXT NOT NULL CHECK (target IN ('video', 'class')),
+            ref          TEXT NOT NULL,
+            note         TEXT NOT NULL,
+            released_seq INTEGER REFERENCES events(seq)
+        );
+        -- Recordings deleted after their retention, derived from disposal events: a file listed
+        -- here is unlinked (again, after a crash) and never registered as new.
+        CREATE TABLE disposals (
+            seq    INTEGER PRIMARY KEY REFERENCES events(seq),
+            path   TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size   INTEGER NOT NULL
+        );
+        CREATE INDEX disposals_path ON disposals(path);
+        """,
     ]
 }

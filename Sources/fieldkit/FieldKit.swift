@@ -19,7 +19,7 @@ struct FieldKit: ParsableCommand {
             """,
         subcommands: [
             Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self, Kiosk.self,
-            Enroll.self, Sync.self, Video.self, Evidence.self,
+            Enroll.self, Sync.self, Video.self, Evidence.self, RetentionCommand.self,
         ]
     )
 }

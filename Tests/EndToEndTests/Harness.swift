@@ -194,3 +194,29 @@ struct CommandFailed: Error, CustomStringConvertible {
 func expectOK(_ r: Run) throws {
     if r.status != 0 { throw CommandFailed(run: r) }
 }
+
+/// A moment in China time (`2026-03-02 08:25`) as faketime wants it: UTC.
+func utc(_ chinaTime: String) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+    f.dateFormat = "yyyy-MM-dd HH:mm"
+    let g = DateFormatter()
+    g.locale = Locale(identifier: "en_US_POSIX")
+    g.timeZone = TimeZone(identifier: "UTC")
+    g.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return g.string(from: f.date(from: chinaTime)!)
+}
+
+/// Runs one of the project's programs as if it were `chinaTime` (libfaketime; the monotonic
+/// clock stays real), so a two-week class plays in seconds through the real binaries.
+@discardableResult
+func run(at chinaTime: String, _ program: String, _ args: [String], stdin: String? = nil) throws -> Run {
+    try run("/usr/bin/faketime", ["-f", "@" + utc(chinaTime), binDirectory + "/" + program] + args, stdin: stdin,
+        env: ["FAKETIME_DONT_FAKE_MONOTONIC": "1"])
+}
+
+func json(_ r: Run) throws -> Any {
+    try expectOK(r)
+    return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+}

@@ -7,10 +7,13 @@ final class CountyServer {
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(home: String, log: String) throws {
+    /// Starts the server; `at` (UTC, `2026-03-13 10:00:00`) runs it at that moment through faketime.
+    init(home: String, log: String, at fakeTime: String? = nil) throws {
+        let serve = [binDirectory + "/fieldkit-county", "serve", "--home", home, "--port", "0"]
+        let argv = fakeTime.map { ["/usr/bin/faketime", "-f", "@" + $0] + serve } ?? serve
         child = try Child(
-            binDirectory + "/fieldkit-county", ["serve", "--home", home, "--port", "0"], stdin: "/dev/null", stdout: log,
-            stderr: log + ".err", env: ["LANG": "en_US.UTF-8"])
+            argv[0], Array(argv.dropFirst()), stdin: "/dev/null", stdout: log, stderr: log + ".err",
+            env: ["LANG": "en_US.UTF-8", "FAKETIME_DONT_FAKE_MONOTONIC": "1"])
         let deadline = Date().addingTimeInterval(20)
         var found: Int?
         while found == nil && Date() < deadline {

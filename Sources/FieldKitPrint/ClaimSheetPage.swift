@@ -1,0 +1,180 @@
+import FieldKitCore
+
+/// A class's subsidy claim sheet (补贴申领表), as the county prints it and the institution checks
+/// it: one row per trainee with days, hours, flags, the amount and the rule lines that made it.
+public struct ClaimSheet: Sendable {
+    /// One trainee.
+    public struct Row: Sendable {
+        /// The voucher.
+        public var voucherID: UInt64
+        /// The trainee's name.
+        public var name: String
+        /// The masked ID number (never the full one).
+        public var idMasked: String
+        /// The trainee's category, when the roster named one.
+        public var category: String?
+        /// Training days that count, and class hours.
+        public var days: Int
+        /// Class hours.
+        public var hours: Int
+        /// Days and hours held back for review (flagged attendance), and why.
+        public var flaggedDays: Int
+        /// Flagged items in words.
+        public var review: [String]
+        /// The amount, fen.
+        public var amountFen: Int64
+        /// How the amount was reached, one rule per line.
+        public var lines: [String]
+        /// Why nothing is paid, when so.
+        public var refusal: String?
+
+        /// A row.
+        public init(
+            voucherID: UInt64, name: String, idMasked: String, category: String?, days: Int, hours: Int, flaggedDays: Int,
+            review: [String], amountFen: Int64, lines: [String], refusal: String?
+        ) {
+            self.voucherID = voucherID
+            self.name = name
+            self.idMasked = idMasked
+            self.category = category
+            self.days = days
+            self.hours = hours
+            self.flaggedDays = flaggedDays
+            self.review = review
+            self.amountFen = amountFen
+            self.lines = lines
+            self.refusal = refusal
+        }
+    }
+
+    /// The class.
+    public var classInfo: ClassInfo
+    /// The site's name.
+    public var siteName: String
+    /// The policy, by its title and document number.
+    public var policyTitle: String
+    /// The programme, in words.
+    public var program: String
+    /// Conditions the sheet was made under (employment rate, …), in words.
+    public var conditions: [String]
+    /// The trainees.
+    public var rows: [Row]
+    /// When it was made.
+    public var generatedAt: Timestamp
+    /// An estimate (the institution's view) rather than the county's sheet.
+    public var isEstimate: Bool
+
+    /// A sheet.
+    public init(
+        classInfo: ClassInfo, siteName: String, policyTitle: String, program: String, conditions: [String], rows: [Row],
+        generatedAt: Timestamp, isEstimate: Bool = false
+    ) {
+        self.classInfo = classInfo
+        self.siteName = siteName
+        self.policyTitle = policyTitle
+        self.program = program
+        self.conditions = conditions
+        self.rows = rows
+        self.generatedAt = generatedAt
+        self.isEstimate = isEstimate
+    }
+
+    /// The total, fen.
+    public var totalFen: Int64 { rows.reduce(0) { $0 + $1.amountFen } }
+}
+
+/// Yuan with two decimals and thousands separators: `3,300.00`.
+public func yuanText(_ fen: Int64) -> String {
+    let sign = fen < 0 ? "-" : ""
+    let v = fen.magnitude
+    var whole = String(v / 100)
+    var grouped = ""
+    while whole.count > 3 {
+        grouped = "," + whole.suffix(3) + grouped
+        whole = String(whole.dropLast(3))
+    }
+    let cents = v % 100
+    return sign + whole + grouped + "." + (cents < 10 ? "0" : "") + String(cents)
+}
+
+/// The claim sheet as an A4 page and as CSV.
+public enum ClaimSheetPage {
+    /// The HTML page (landscape A4: the rule lines need the width).
+    public static func html(_ sheet: ClaimSheet, localizer t: Localizer) -> String {
+        let css = """
+            @page { size: A4 landscape; margin: 10mm; }
+            body { font-size: 3.1mm; }
+            h1 { font-size: 6mm; text-align: center; margin: 0 0 2mm; }
+            .meta { display: flex; flex-wrap: wrap; gap: 1.5mm 8mm; margin-bottom: 3mm; }
+            table { width: 100%; border-collapse: collapse; }
+            th, td { border: 0.25mm solid #000; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
+            th { background: #eee; }
+            td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+            td.lines div { margin: 0.3mm 0; }
+            tr.refused td { color: #555; }
+            .refusal { font-weight: bold; }
+            tfoot td { font-weight: bold; }
+            .estimate { border: 0.4mm solid #000; padding: 1.5mm; margin-bottom: 3mm; font-weight: bold; }
+            .sign { display: flex; gap: 30mm; margin-top: 10mm; font-size: 4mm; }
+            .sign span { display: inline-block; min-width: 45mm; border-bottom: 0.3mm solid #000; }
+            .foot { margin-top: 6mm; font-size: 2.6mm; color: #444; }
+            """
+        let c = sheet.classInfo
+        var out = pageHead(title: "\(t("claims.title")) \(c.name)", lang: t.language.rawValue, css: css)
+        out += "<h1>\(esc(t(sheet.isEstimate ? "claims.title.estimate" : "claims.title")))</h1>\n"
+        if sheet.isEstimate { out += "<div class=\"estimate\">\(esc(t("claims.estimate.note")))</div>\n" }
+        out += "<div class=\"meta\">"
+        out += "<div>\(esc(t("sheet.site"))): \(esc(sheet.siteName))</div>"
+        out += "<div>\(esc(t("sheet.class"))): \(esc(c.name)) (\(c.id)) · \(c.trade) · \(esc(t("level.\(c.level)")))</div>"
+        out += "<div>\(esc(t("claims.dates"))): \(c.startDate) – \(c.endDate)</div>"
+        out += "<div>\(esc(t("claims.policy"))): \(esc(sheet.policyTitle))</div>"
+        out += "<div>\(esc(t("claims.program"))): \(esc(sheet.program))</div>"
+        for condition in sheet.conditions { out += "<div>\(esc(condition))</div>" }
+        out += "</div>\n<table><thead><tr><th>\(esc(t("sheet.no")))</th><th>\(esc(t("sheet.name")))</th>"
+            + "<th>\(esc(t("sheet.id")))</th><th>\(esc(t("sheet.voucher")))</th><th>\(esc(t("claims.days")))</th>"
+            + "<th>\(esc(t("claims.hours")))</th><th>\(esc(t("claims.review")))</th><th>\(esc(t("claims.lines")))</th>"
+            + "<th>\(esc(t("claims.amount")))</th></tr></thead><tbody>\n"
+        for (i, row) in sheet.rows.enumerated() {
+            out += "<tr\(row.refusal == nil ? "" : " class=\"refused\"")><td>\(i + 1)</td><td>\(esc(row.name))"
+                + (row.category.map { "<br>\(esc($0))" } ?? "") + "</td><td>\(esc(row.idMasked))</td><td>\(row.voucherID)</td>"
+                + "<td class=\"n\">\(row.days)</td><td class=\"n\">\(row.hours)</td>"
+                + "<td>\(row.review.map { esc($0) }.joined(separator: "<br>"))</td><td class=\"lines\">"
+            out += row.lines.map { "<div>\(esc($0))</div>" }.joined()
+            if let refusal = row.refusal { out += "<div class=\"refusal\">\(esc(refusal))</div>" }
+            out += "</td><td class=\"n\">\(yuanText(row.amountFen))</td></tr>\n"
+        }
+        let paid = sheet.rows.filter { $0.amountFen > 0 }.count
+        out += "</tbody><tfoot><tr><td colspan=\"8\">\(esc(t("claims.total", ["trainees": String(sheet.rows.count), "paid": String(paid)])))</td>"
+            + "<td class=\"n\">\(yuanText(sheet.totalFen))</td></tr></tfoot></table>\n"
+        out += "<div class=\"sign\"><div>\(esc(t("claims.signature.institution"))) <span></span></div>"
+            + "<div>\(esc(t("claims.signature.county"))) <span></span></div><div>\(esc(t("sheet.signature.date"))) <span></span></div></div>\n"
+        out += "<div class=\"foot\">\(esc(t("claims.generated", ["time": sheet.generatedAt.localDescription(utcOffset: UTCOffset.china)])))</div>\n"
+        return out + "</body></html>\n"
+    }
+
+    /// The sheet as CSV: UTF-8 with a byte-order mark (Excel and WPS), one row per trainee, the
+    /// rule lines joined by `; `, then the total.
+    public static func csv(_ sheet: ClaimSheet, localizer t: Localizer) -> [UInt8] {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
+        }
+        var lines = [[
+            t("sheet.class"), t("sheet.voucher"), t("sheet.name"), t("sheet.id"), t("claims.category"), t("claims.days"),
+            t("claims.hours"), t("claims.flagged_days"), t("claims.review"), t("claims.amount"), t("claims.refused"),
+            t("claims.lines"),
+        ]]
+        for row in sheet.rows {
+            lines.append([
+                String(sheet.classInfo.id), String(row.voucherID), row.name, row.idMasked, row.category ?? "", String(row.days),
+                String(row.hours), String(row.flaggedDays), row.review.joined(separator: "; "),
+                yuanText(row.amountFen).replacing(",", with: ""), row.refusal ?? "", row.lines.joined(separator: "; "),
+            ])
+        }
+        lines.append([
+            String(sheet.classInfo.id), "", t("claims.total.short"), "", "", "", "", "", "",
+            yuanText(sheet.totalFen).replacing(",", with: ""), "", "",
+        ])
+        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
+    }
+}
