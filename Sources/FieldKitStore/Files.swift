@@ -135,12 +135,14 @@ public enum Files {
         return statvfs(path, &s) == 0 ? Int64(s.f_bavail) * Int64(s.f_frsize) : nil
     }
 
-    static func parentDirectory(of path: String) -> String {
+    /// The folder a path is in (`.` for a bare name).
+    public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    static func syncDirectory(of path: String) {
+    /// fsyncs the folder a path is in, so a rename or unlink in it is durable.
+    public static func syncDirectory(of path: String) {
         let fd = open(parentDirectory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
             fsync(fd)

@@ -52,4 +52,32 @@ struct VideoCommandTests {
         let bad = try run("fieldkit", ["video", "add", "--home", w.site, a, "--camera", "ch02", "--start", "8:30", "--end", "9:30"])
         #expect(bad.status == 64 && bad.stderr.contains("--start"), "\(bad.stderr)")
     }
+
+    @Test("evidence bundle as a folder and as .tar through the real binary; verify passes, then names a change (exit 5)")
+    func evidenceBundles() throws {
+        let w = try World(trainees: 2)
+        try expectOK(run("fieldkit", ["scan", "--home", w.site, w.codes[0].code]))
+        let nvr = w.dir + "/nvr"
+        try FileManager.default.createDirectory(atPath: nvr, withIntermediateDirectories: true)
+        let clip = nvr + "/ch01_\(stamp(-30))_\(stamp(30)).mp4"
+        try "clip".write(toFile: clip, atomically: true, encoding: .utf8)
+        try expectOK(run("fieldkit", ["video", "scan", "--home", w.site, nvr, "--camera", "ch01"]))
+        let bundle = try run("fieldkit", ["evidence", "bundle", "--home", w.site, "--class", "12", "--out", w.dir + "/class-12"])
+        try expectOK(bundle)
+        #expect(bundle.stdout.contains("class-12.video-ch01-"), "\(bundle.stdout)")
+        let verify = try run("fieldkit", ["evidence", "verify", w.dir + "/class-12"])
+        #expect(verify.status == 0 && verify.stdout.contains("good") && verify.stdout.contains("hash chain"), "\(verify.stdout)")
+        try expectOK(run("fieldkit", ["evidence", "bundle", "--home", w.site, "--class", "12", "--out", w.dir + "/class-12.tar"]))
+        let tar = try run("fieldkit", ["evidence", "verify", w.dir + "/class-12.tar", "--json"])
+        let checks = try JSONSerialization.jsonObject(with: Data(tar.stdout.utf8)) as! [[String: Any]]
+        #expect(tar.status == 0 && checks.count == 2 && (checks[1]["fetched"] as? Int) == 1, "\(tar.stdout)")
+        // Someone edits the roster in the archive copy: named, exit 5
+        let roster = w.dir + "/class-12/data/roster.csv"
+        try (String(contentsOfFile: roster, encoding: .utf8) + "9,extra,1410**********0000,\r\n").write(toFile: roster, atomically: true, encoding: .utf8)
+        let tampered = try run("fieldkit", ["evidence", "verify", w.dir + "/class-12"])
+        #expect(tampered.status == 5 && tampered.stdout.contains("data/roster.csv"), "\(tampered.stdout)")
+        // Not a bag at all: one line, exit 1
+        let junk = try run("fieldkit", ["evidence", "verify", w.dir + "/roster.csv"])
+        #expect(junk.status == 1 && junk.stderr.split(separator: "\n").count == 1, "\(junk.stderr)")
+    }
 }

@@ -113,4 +113,92 @@ struct EvidenceBagTests {
         try Files.writeAtomically(Array("tampered\n".utf8) + (try Files.read(dir + "/bag/tagmanifest-sha256.txt")), to: dir + "/bag/tagmanifest-sha256.txt")
         #expect(sh(verify) != 0)
     }
+
+    func bagit(_ path: String) -> Int32 { sh("python3 -m bagit --validate --quiet '\(path)' 2>/dev/null") }
+
+    @Test("without --include-video: a video bag per camera-day lists the recordings in fetch.txt; complete once they are placed")
+    func videoBags() throws {
+        let (station, dir) = try station()
+        // A recording of another day, outside the class: not in this class's bags
+        try Files.writeAtomically(Array("later".utf8), to: dir + "/ch01_20260501083000_20260501093000.mp4")
+        _ = try station.registerVideo(path: dir + "/ch01_20260501083000_20260501093000.mp4", camera: "ch01")
+        let s = try EvidenceBag.write(station: station, classID: 12, to: dir + "/bag")
+        #expect(s.videoBags == ["bag.video-ch01-20260302"])
+        let videoBag = dir + "/bag.video-ch01-20260302"
+        #expect(bagit(dir + "/bag") == 0, "the records bag is valid on its own")
+        let index = String(decoding: try Files.read(dir + "/bag/data/videos.csv"), as: UTF8.self)
+        #expect(index.hasPrefix("file,camera,start,end,size,sha256,bag\r\n") && index.contains(",bag.video-ch01-20260302\r\n"))
+        #expect(!index.contains("20260501"))
+        let fetch = String(decoding: try Files.read(videoBag + "/fetch.txt"), as: UTF8.self)
+        #expect(fetch.split(separator: "\n").count == 2 && fetch.hasPrefix("file://localhost" + dir + "/ch01_20260302083000"))
+        let info = String(decoding: try Files.read(videoBag + "/bag-info.txt"), as: UTF8.self)
+        #expect(info.contains("Bag-Group-Identifier: fieldkit:S01:class-12") && info.contains("Retention-Until: 2028-03-20"))
+        // Incomplete until the footage is placed; then valid
+        #expect(bagit(videoBag) != 0)
+        #expect(try BagVerifier.verify(videoBag).allSatisfy { $0.ok && $0.fetched == 2 }, "reachable where they are")
+        for line in fetch.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            #expect(sh("cp '\(EvidenceBag.path(ofFileURL: String(parts[0]))!)' '\(videoBag)/\(parts[2])'") == 0)
+        }
+        #expect(bagit(videoBag) == 0)
+        let verify = "cd '\(videoBag)' && openssl pkeyutl -verify -pubin -inkey device-public-key.pem -rawin -in tagmanifest-sha256.txt -sigfile tagmanifest-sha256.txt.sig >/dev/null 2>&1"
+        #expect(sh(verify) == 0)
+        // A recording changed where it lies: named
+        try Files.writeAtomically(Array("re-encoded".utf8), to: dir + "/ch01_20260302083000_20260302100000.mp4")
+        sh("rm -f '\(videoBag)'/data/*")
+        let checks = try BagVerifier.verify(videoBag)
+        #expect(checks[0].problems.map(\.key) == ["verify.fetched_changed"])
+        // Writing again over the video bag's name is refused, and nothing half-written is left
+        #expect(throws: FileError.self) { try EvidenceBag.write(station: station, classID: 12, to: dir + "/bag") }
+    }
+
+    @Test(".tar: tar lists and extracts it, the bags inside validate; verify reads it; a truncated archive is a clean error")
+    func tarArchive() throws {
+        let (station, dir) = try station()
+        let s = try EvidenceBag.write(station: station, classID: 12, to: dir + "/class-12.tar")
+        #expect(s.path == dir + "/class-12.tar" && s.videoBags == ["class-12.video-ch01-20260302"])
+        #expect(sh("tar -tf '\(dir)/class-12.tar' | grep -qx 'class-12/data/events.jsonl'") == 0)
+        #expect(sh("mkdir '\(dir)/x' && tar -xf '\(dir)/class-12.tar' -C '\(dir)/x'") == 0)
+        #expect(bagit(dir + "/x/class-12") == 0)
+        #expect(Files.exists(dir + "/x/class-12.video-ch01-20260302/fetch.txt"))
+        let checks = try BagVerifier.verify(dir + "/class-12.tar")
+        #expect(checks.map(\.bag) == ["class-12", "class-12.video-ch01-20260302"] && checks.allSatisfy(\.ok))
+        #expect(checks[0].events ?? 0 > 5 && checks[0].checkpoints != nil)
+        // No temporary files left beside it
+        #expect(sh("ls -a '\(dir)' | grep -q partial") != 0)
+        // Cut short, or not a tar at all
+        let bytes = try Files.read(dir + "/class-12.tar")
+        try Files.writeAtomically(Array(bytes.prefix(bytes.count / 2)), to: dir + "/short.tar")
+        #expect(throws: TarError.truncated(dir + "/short.tar")) { try BagVerifier.verify(dir + "/short.tar") }
+        try Files.writeAtomically(Array(repeating: 0x41, count: 2048), to: dir + "/junk.tar")
+        #expect(throws: TarError.self) { try BagVerifier.verify(dir + "/junk.tar") }
+        // A long, non-ASCII name goes through a pax header
+        let long = "中文名称-" + String(repeating: "很长的名字", count: 12)
+        _ = try EvidenceBag.write(station: station, classID: 12, to: dir + "/\(long).tar")
+        #expect(sh("mkdir '\(dir)/y' && tar -xf '\(dir)/\(long).tar' -C '\(dir)/y' && test -f '\(dir)/y/\(long)/bagit.txt'") == 0)
+    }
+
+    @Test("verify names what was changed: a payload byte, an event rewritten with fresh manifests, an added file")
+    func verifyFindsTampering() throws {
+        let (station, dir) = try station()
+        _ = try EvidenceBag.write(station: station, classID: 12, to: dir + "/bag", includeVideo: true)
+        #expect(try BagVerifier.verify(dir + "/bag").allSatisfy(\.ok))
+        // One byte of the roster
+        sh("cp -r '\(dir)/bag' '\(dir)/b1' && sed -i 's/张伟/张传/' '\(dir)/b1/data/roster.csv'")
+        #expect(try BagVerifier.verify(dir + "/b1")[0].problems.map(\.key).contains("verify.checksum"))
+        // An event rewritten, the manifests recomputed (but no device key to sign them)
+        sh("""
+            cp -r '\(dir)/bag' '\(dir)/b2' && cd '\(dir)/b2' && sed -i '3s/"wall_ms":[0-9]*/"wall_ms":1772400000000/' data/events.jsonl \
+            && sha256sum data/events.jsonl > /tmp/fk-sum && grep -v ' data/events.jsonl$' manifest-sha256.txt > m.tmp \
+            && cat /tmp/fk-sum >> m.tmp && mv m.tmp manifest-sha256.txt \
+            && (for f in bagit.txt bag-info.txt manifest-sha256.txt device-public-key.pem; do sha256sum $f; done) > tagmanifest-sha256.txt
+            """)
+        let keys = try BagVerifier.verify(dir + "/b2")[0].problems.map(\.key)
+        #expect(keys.contains("verify.chain_broken") && keys.contains("verify.signature"), "\(keys)")
+        #expect(!keys.contains("verify.checksum"))
+        // A file slipped in
+        sh("cp -r '\(dir)/bag' '\(dir)/b3' && echo extra > '\(dir)/b3/data/extra.txt'")
+        let added = try BagVerifier.verify(dir + "/b3")[0].problems.map(\.key)
+        #expect(added.contains("verify.unlisted") && added.contains("verify.oxum"))
+    }
 }
