@@ -79,6 +79,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The subsidy policies as data (Assets/policies, embedded) and attendance → days, hours, money.
+        .target(
+            name: "FieldKitPolicy",
+            dependencies: ["FieldKitCore"],
+            swiftSettings: strict
+        ),
         // QR codes (libqrencode) and their renderers: SVG, PNG (zlib), terminal.
         .target(
             name: "FieldKitQR",
@@ -143,7 +149,7 @@ let package = Package(
             name: "fieldkit",
             dependencies: [
                 "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk", "FieldKitSync",
-                "FieldKitEvidence",
+                "FieldKitEvidence", "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -153,6 +159,7 @@ let package = Package(
             name: "fieldkit-county",
             dependencies: [
                 "FieldKitCore", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
+                "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -173,6 +180,11 @@ let package = Package(
         .testTarget(
             name: "FieldKitCoreTests",
             dependencies: ["FieldKitCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FieldKitPolicyTests",
+            dependencies: ["FieldKitPolicy", "FieldKitCore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,391 @@
+import FieldKitCore
+import FoundationEssentials
+
+/// A subsidy policy, read from a file in `Assets/policies/` (or any file of the same form): the
+/// document it encodes, how attendance counts, the programmes with their rules, the trainee
+/// categories, and the limits across claims. A new county's policy is a new file, not new code.
+public struct Policy: Sendable, Decodable {
+    /// `gu-county-2023`.
+    public var id: String
+    /// The document's title.
+    public var title: String
+    /// Its number, `古人社发〔2023〕21号`.
+    public var document: String
+    /// Where it applies.
+    public var region: String
+    /// How attendance becomes days and class hours.
+    public var settings: AttendanceSettings
+    /// Limits across claims.
+    public var limits: Limits
+    /// Trainee categories: an id, its name, and the words a roster uses for it.
+    public var categories: [Category]
+    /// The programmes, in the file's order.
+    public var programs: [Program]
+
+    /// Limits across claims (per person, by the county's pseudonym).
+    public struct Limits: Sendable, Decodable {
+        /// The same trade, level and year are never paid twice.
+        public var sameTradeLevelYear: Bool
+        /// At most this many subsidies per person per year.
+        public var perPersonPerYear: Int?
+        /// The clause.
+        public var clause: String
+
+        enum CodingKeys: String, CodingKey {
+            case sameTradeLevelYear = "same_trade_level_year"
+            case perPersonPerYear = "per_person_per_year"
+            case clause
+        }
+    }
+
+    /// A trainee category (贫困劳动力, 失业人员, …).
+    public struct Category: Sendable, Decodable {
+        /// `poor_labour`.
+        public var id: String
+        /// Its name.
+        public var name: String
+        /// Roster words that mean it.
+        public var words: [String]
+    }
+
+    /// A programme (订单式、项目制培训, 普惠制培训, …) and its rules, whose amounts add up.
+    public struct Program: Sendable, Decodable {
+        /// `order_project`.
+        public var id: String
+        /// Its name, Chinese.
+        public var name: String
+        /// Its name, English.
+        public var nameEn: String
+        /// The rules.
+        public var rules: [Rule]
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, rules
+            case nameEn = "name_en"
+        }
+
+        /// The name in a language.
+        public func name(_ t: Localizer) -> String { t.language == .en ? nameEn : name }
+    }
+
+    /// The programme by id.
+    public func program(_ id: String) -> Program? { programs.first { $0.id == id } }
+
+    /// The categories a roster's words name (`失业人员;脱贫劳动力`).
+    public func categories(from words: String?) -> Set<String> {
+        guard let words else { return [] }
+        let given = Set(words.split(whereSeparator: { ";；,，、/ ".contains($0) }).map { String($0).trimmingWhitespace() })
+        return Set(categories.filter { c in c.words.contains(where: given.contains) || given.contains(c.id) }.map(\.id))
+    }
+}
+
+/// One rule of a programme.
+public enum Rule: Sendable, Decodable {
+    /// So much a day for the first days, less after, up to a cap; perhaps only when enough
+    /// trainees found work, otherwise another programme.
+    case tieredPerDay(TieredPerDay)
+    /// So much a day up to a cap, which approved extra days may raise.
+    case perDay(PerDay)
+    /// A flat amount for whoever attended enough days or class hours.
+    case flat(Flat)
+    /// So much a class hour (by level), up to a cap, perhaps scaled by the share going on offline.
+    case perHour(PerHour)
+    /// An amount by skill level (certificates), perhaps raised for some categories.
+    case byLevel(ByLevel)
+    /// A living allowance a day for some categories.
+    case livingAllowance(LivingAllowance)
+    /// The amount of the subsidy catalogue (目录) for the trade, given with the claim.
+    case catalogue(Catalogue)
+
+    /// The clause the rule encodes.
+    public var clause: String {
+        switch self {
+        case .tieredPerDay(let r): r.clause
+        case .perDay(let r): r.clause
+        case .flat(let r): r.clause
+        case .perHour(let r): r.clause
+        case .byLevel(let r): r.clause
+        case .livingAllowance(let r): r.clause
+        case .catalogue(let r): r.clause
+        }
+    }
+
+    /// `tiered_per_day`: `tiers` [{`days`, `per_day`}] (the last without `days`), `cap`, and
+    /// perhaps `employment_rate_min_percent` with `otherwise` (a programme id).
+    public struct TieredPerDay: Sendable, Decodable {
+        public var clause: String
+        public var tiers: [Tier]
+        public var cap: Double
+        public var employmentRateMinPercent: Int?
+        public var otherwise: String?
+
+        public struct Tier: Sendable, Decodable {
+            public var days: Int?
+            public var perDay: Double
+            enum CodingKeys: String, CodingKey {
+                case days
+                case perDay = "per_day"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case clause, tiers, cap, otherwise
+            case employmentRateMinPercent = "employment_rate_min_percent"
+        }
+    }
+
+    /// `per_day`: `per_day`, `cap`, `extra_days_max`.
+    public struct PerDay: Sendable, Decodable {
+        public var clause: String
+        public var perDay: Double
+        public var cap: Double
+        public var extraDaysMax: Int?
+        enum CodingKeys: String, CodingKey {
+            case clause, cap
+            case perDay = "per_day"
+            case extraDaysMax = "extra_days_max"
+        }
+    }
+
+    /// `flat`: `amount`, `min_days`, `min_hours` (either suffices).
+    public struct Flat: Sendable, Decodable {
+        public var clause: String
+        public var amount: Double
+        public var minDays: Int?
+        public var minHours: Int?
+        enum CodingKeys: String, CodingKey {
+            case clause, amount
+            case minDays = "min_days"
+            case minHours = "min_hours"
+        }
+    }
+
+    /// `per_hour`: `per_hour` and `cap` by level (`"5"`: junior … or `"*"`), `requires_certificate`,
+    /// `offline_share_scale` [{`below_percent`, `percent`}].
+    public struct PerHour: Sendable, Decodable {
+        public var clause: String
+        public var perHour: [String: Double]
+        public var cap: [String: Double]
+        public var requiresCertificate: Bool?
+        public var offlineShareScale: [Step]?
+
+        public struct Step: Sendable, Decodable {
+            public var belowPercent: Int?
+            public var percent: Int
+            enum CodingKeys: String, CodingKey {
+                case percent
+                case belowPercent = "below_percent"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case clause, cap
+            case perHour = "per_hour"
+            case requiresCertificate = "requires_certificate"
+            case offlineShareScale = "offline_share_scale"
+        }
+    }
+
+    /// `by_level`: `amounts` by level, `requires_certificate`, `uplift_percent` by category.
+    public struct ByLevel: Sendable, Decodable {
+        public var clause: String
+        public var amounts: [String: Double]
+        public var requiresCertificate: Bool?
+        public var upliftPercent: [String: Int]?
+        enum CodingKeys: String, CodingKey {
+            case clause, amounts
+            case requiresCertificate = "requires_certificate"
+            case upliftPercent = "uplift_percent"
+        }
+    }
+
+    /// `living_allowance`: `per_day` for `categories`.
+    public struct LivingAllowance: Sendable, Decodable {
+        public var clause: String
+        public var perDay: Double
+        public var categories: [String]
+        enum CodingKeys: String, CodingKey {
+            case clause, categories
+            case perDay = "per_day"
+        }
+    }
+
+    /// `catalogue`: the catalogue amount given with the claim, `requires_certificate`.
+    public struct Catalogue: Sendable, Decodable {
+        public var clause: String
+        public var requiresCertificate: Bool?
+        enum CodingKeys: String, CodingKey {
+            case clause
+            case requiresCertificate = "requires_certificate"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case kind }
+
+    public init(from decoder: any Decoder) throws {
+        let kind = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .kind)
+        switch kind {
+        case "tiered_per_day": self = .tieredPerDay(try TieredPerDay(from: decoder))
+        case "per_day": self = .perDay(try PerDay(from: decoder))
+        case "flat": self = .flat(try Flat(from: decoder))
+        case "per_hour": self = .perHour(try PerHour(from: decoder))
+        case "by_level": self = .byLevel(try ByLevel(from: decoder))
+        case "living_allowance": self = .livingAllowance(try LivingAllowance(from: decoder))
+        case "catalogue": self = .catalogue(try Catalogue(from: decoder))
+        default:
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [CodingKeys.kind],
+                debugDescription: "unknown rule kind \"\(kind)\" (known: tiered_per_day, per_day, flat, per_hour, by_level, living_allowance, catalogue)"))
+        }
+    }
+}
+
+/// A policy file that cannot be used: the file, the field, and why.
+public struct PolicyError: Error, Equatable, LocalizedFailure {
+    /// The file or built-in id.
+    public var source: String
+    /// The field's path, `programs[1].rules[0].cap`.
+    public var field: String
+    /// Why.
+    public var reason: String
+
+    public var words: (key: String, values: [String: String]) {
+        field.isEmpty
+            ? ("error.policy.unknown", ["policy": source, "known": reason])
+            : ("error.policy.field", ["source": source, "field": field, "reason": reason])
+    }
+}
+
+extension Policy {
+    /// The policy ids built into the binary.
+    public static var builtInIDs: [String] { builtInPolicies.map(\.id) }
+
+    /// A built-in policy by id.
+    public static func builtIn(_ id: String) -> Policy? {
+        builtInPolicies.first { $0.id == id }.flatMap { try? Policy(bytes: Array($0.json.utf8), source: $0.id) }
+    }
+
+    /// A built-in id, or the path of a policy file.
+    /// - Throws: ``PolicyError``, naming the field that is wrong, or the ids there are.
+    public static func resolve(_ idOrPath: String) throws -> Policy {
+        if let p = builtIn(idOrPath) { return p }
+        guard idOrPath.contains("/") || idOrPath.hasSuffix(".json") else {
+            throw PolicyError(source: idOrPath, field: "", reason: builtInIDs.joined(separator: ", "))
+        }
+        return try load(path: idOrPath)
+    }
+
+    /// Reads a policy file.
+    public static func load(path: String) throws -> Policy {
+        let bytes: [UInt8]
+        do { bytes = try readWhole(path) } catch { throw PolicyError(source: path, field: "(file)", reason: "\(error)") }
+        return try Policy(bytes: bytes, source: path)
+    }
+
+    /// A policy from the bytes of its file, checked.
+    public init(bytes: [UInt8], source: String) throws {
+        do {
+            self = try JSONDecoder().decode(Policy.self, from: Data(bytes))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw PolicyError(source: source, field: Policy.path(context.codingPath + [key]), reason: "missing")
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw PolicyError(source: source, field: Policy.path(context.codingPath), reason: "must be \(Policy.typeName(type))")
+        } catch let DecodingError.valueNotFound(type, context) {
+            throw PolicyError(source: source, field: Policy.path(context.codingPath), reason: "must be \(Policy.typeName(type)), not null")
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = Policy.path(context.codingPath)
+            throw PolicyError(source: source, field: field.isEmpty ? "(file)" : field, reason: context.debugDescription)
+        } catch {
+            throw PolicyError(source: source, field: "(file)", reason: "not JSON")
+        }
+        try check(source: source)
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        var out = ""
+        for k in keys {
+            if let i = k.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + k.stringValue }
+        }
+        return out
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Int.Type: "a number"
+        case is String.Type: "text"
+        case is Bool.Type: "true or false"
+        default: "\(type)".lowercased().contains("array") ? "a list" : "an object"
+        }
+    }
+
+    /// What JSON cannot say: amounts not negative, tiers in order, programme ids that exist.
+    func check(source: String) throws {
+        func fail(_ field: String, _ reason: String) -> PolicyError { PolicyError(source: source, field: field, reason: reason) }
+        guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw fail("id", "must be letters, digits and -")
+        }
+        guard (1...600).contains(settings.classHourMinutes) else { throw fail("settings.class_hour_minutes", "must be 1 to 600") }
+        guard (1...100).contains(settings.dayPercent) else { throw fail("settings.day_percent", "must be 1 to 100") }
+        let ids = Set(programs.map(\.id))
+        guard ids.count == programs.count else { throw fail("programs", "two programmes have the same id") }
+        let categoryIDs = Set(categories.map(\.id))
+        for (p, program) in programs.enumerated() {
+            guard !program.rules.isEmpty else { throw fail("programs[\(p)].rules", "must have at least one rule") }
+            for (r, rule) in program.rules.enumerated() {
+                let at = "programs[\(p)].rules[\(r)]"
+                func money(_ v: Double, _ name: String) throws { if v < 0 || !v.isFinite { throw fail("\(at).\(name)", "must not be negative") } }
+                switch rule {
+                case .tieredPerDay(let t):
+                    guard !t.tiers.isEmpty else { throw fail("\(at).tiers", "must have at least one tier") }
+                    for (i, tier) in t.tiers.enumerated() {
+                        try money(tier.perDay, "tiers[\(i)].per_day")
+                        if i < t.tiers.count - 1, (tier.days ?? 0) <= 0 { throw fail("\(at).tiers[\(i)].days", "must be more than 0 (only the last tier may leave it out)") }
+                    }
+                    try money(t.cap, "cap")
+                    if let m = t.employmentRateMinPercent, !(0...100).contains(m) { throw fail("\(at).employment_rate_min_percent", "must be 0 to 100") }
+                    if let o = t.otherwise, !ids.contains(o) || o == program.id { throw fail("\(at).otherwise", "must name another programme of this file") }
+                case .perDay(let d):
+                    try money(d.perDay, "per_day")
+                    try money(d.cap, "cap")
+                case .flat(let f):
+                    try money(f.amount, "amount")
+                case .perHour(let h):
+                    for (k, v) in h.perHour { try money(v, "per_hour.\(k)") }
+                    for (k, v) in h.cap { try money(v, "cap.\(k)") }
+                case .byLevel(let b):
+                    for (k, v) in b.amounts { try money(v, "amounts.\(k)") }
+                    for k in (b.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
+                case .livingAllowance(let l):
+                    try money(l.perDay, "per_day")
+                    for c in l.categories where !categoryIDs.contains(c) { throw fail("\(at).categories", "\(c) is not a category of this file") }
+                case .catalogue:
+                    break
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole small file (policy files are a few KB).
+func readWhole(_ path: String) throws -> [UInt8] {
+    guard let f = fopen(path, "rb") else { throw PolicyReadError(why: String(cString: strerror(errno))) }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, f)
+        if n > 0 { out += buffer[0..<n] }
+        if n < buffer.count { break }
+        if out.count > 4 << 20 { throw PolicyReadError(why: "larger than 4 MB") }
+    }
+    return out
+}
+
+struct PolicyReadError: Error, CustomStringConvertible {
+    var why: String
+    var description: String { why }
+}
