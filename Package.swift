@@ -94,7 +94,7 @@ let package = Package(
         // Printable pages: voucher cards (county) and the day's sign-in sheet (site).
         .target(
             name: "FieldKitPrint",
-            dependencies: ["FieldKitCore", "FieldKitQR"],
+            dependencies: ["FieldKitCore", "FieldKitQR", "FieldKitPolicy"],
             swiftSettings: strict
         ),
         // The instructor's full-screen kiosk (ncursesw).

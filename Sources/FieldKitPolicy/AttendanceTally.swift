@@ -107,8 +107,10 @@ public struct AttendanceTally: Sendable, Equatable {
     public struct ReviewItem: Sendable, Equatable, Encodable {
         /// The day.
         public var day: String
-        /// The session (1-based) and window.
-        public var session: String
+        /// The session, 1-based.
+        public var session: Int
+        /// Its window, `14:00-17:00`.
+        public var window: String
         /// The flags.
         public var flags: [String]
         /// The minutes it holds.
@@ -181,7 +183,7 @@ public struct AttendanceTally: Sendable, Equatable {
         self.days = days
         self.reviewItems = sessions.filter { $0.heldBack || $0.flags.contains(.late) }.map {
             ReviewItem(
-                day: $0.day.description, session: "\($0.index + 1) \(info.sessions[$0.index])",
+                day: $0.day.description, session: $0.index + 1, window: info.sessions[$0.index].description,
                 flags: $0.flags.map(\.rawValue).sorted(), minutes: $0.minutes)
         }
         self.isTest = sessions.contains { $0.flags.contains(.test) }

@@ -297,7 +297,7 @@ extension Policy {
         }
         if tally.flagged.days > 0 || !tally.reviewItems.isEmpty {
             lines.append(RuleLine(
-                key: request.context.acceptFlagged ? "flagged_accepted" : "flagged_held",
+                key: request.context.acceptFlagged ? "flagged_accepted" : tally.flagged.days == 0 && tally.flagged.hours == 0 ? "flagged_nothing" : "flagged_held",
                 values: ["days": String(tally.flagged.days), "hours": String(tally.flagged.hours), "items": String(tally.reviewItems.count)],
                 amount: 0))
         }

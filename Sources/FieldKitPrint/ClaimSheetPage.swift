@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitPolicy
 
 /// A class's subsidy claim sheet (补贴申领表), as the county prints it and the institution checks
 /// it: one row per trainee with days, hours, flags, the amount and the rule lines that made it.
@@ -176,5 +177,89 @@ public enum ClaimSheetPage {
             yuanText(sheet.totalFen).replacing(",", with: ""), "", "",
         ])
         return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
+    }
+}
+
+/// One trainee's claim as `claims --json` and `report class --json` print it.
+public struct ClaimRow: Sendable, Encodable {
+    public var voucher_id: UInt64
+    public var name: String
+    public var id_masked: String
+    public var category: String?
+    public var program: String
+    /// Days and class hours that count.
+    public var days: Int
+    public var hours: Int
+    /// Held back by flags.
+    public var flagged_days: Int
+    public var flagged_hours: Int
+    public var review: [AttendanceTally.ReviewItem]
+    /// CNY.
+    public var amount: Double
+    /// The rule lines, in words.
+    public var lines: [String]
+    /// A reason code, or null.
+    public var refused: String?
+    /// The reason in words, or null.
+    public var refusal: String?
+
+    enum CodingKeys: String, CodingKey {
+        case voucher_id, name, id_masked, category, program, days, hours, flagged_days, flagged_hours, review, amount, lines, refused, refusal
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(voucher_id, forKey: .voucher_id)
+        try c.encode(name, forKey: .name)
+        try c.encode(id_masked, forKey: .id_masked)
+        try c.encode(category, forKey: .category)
+        try c.encode(program, forKey: .program)
+        try c.encode(days, forKey: .days)
+        try c.encode(hours, forKey: .hours)
+        try c.encode(flagged_days, forKey: .flagged_days)
+        try c.encode(flagged_hours, forKey: .flagged_hours)
+        try c.encode(review, forKey: .review)
+        try c.encode(amount, forKey: .amount)
+        try c.encode(lines, forKey: .lines)
+        try c.encode(refused, forKey: .refused)
+        try c.encode(refusal, forKey: .refusal)
+    }
+
+    /// The row of a worked-out claim; `refused` overrides (a revoked voucher, say).
+    public init(
+        result: ClaimResult, voucherID: UInt64, name: String, idMasked: String, category: String?, localizer t: Localizer,
+        refused: (code: String, text: String)? = nil
+    ) {
+        voucher_id = voucherID
+        self.name = name
+        id_masked = idMasked
+        self.category = category
+        program = result.program
+        days = result.days
+        hours = result.hours
+        flagged_days = result.flagged.days
+        flagged_hours = result.flagged.hours
+        review = result.reviewItems
+        let paid = refused == nil ? result.amount : 0
+        amount = Double(paid) / 100
+        lines = refused == nil ? result.lines.map { $0.text(t) } : []
+        self.refused = refused?.code ?? result.refused?.rawValue
+        refusal = refused?.text ?? result.refusalText(t)
+        amountFen = paid
+    }
+
+    /// The amount in fen.
+    public var amountFen: Money
+
+    /// The printable row.
+    public func sheetRow(_ t: Localizer) -> ClaimSheet.Row {
+        ClaimSheet.Row(
+            voucherID: voucher_id, name: name, idMasked: id_masked, category: category, days: days, hours: hours,
+            flaggedDays: flagged_days,
+            review: review.map {
+                "\($0.day) " + t("sheet.session", ["n": "\($0.session)", "window": $0.window]) + ": "
+                    + $0.flags.map { t("flag.\($0)") }.joined(separator: " ")
+            },
+            amountFen: amountFen, lines: lines, refusal: refusal)
     }
 }

@@ -45,3 +45,39 @@ extension Station {
             sessions: sessions, generatedAt: clock.now(), lastSeq: try head().seq, utcOffset: utcOffset)
     }
 }
+
+/// One sign-in (and perhaps sign-out) of a voucher in one session, as the station recorded it.
+public struct AttendancePair: Sendable, Equatable {
+    /// The voucher.
+    public var voucherID: UInt64
+    /// The class day.
+    public var day: ClassDay
+    /// The session's index.
+    public var sessionIndex: Int
+    /// Sign-in, UTC ms.
+    public var inMs: Int64
+    /// Sign-out, UTC ms.
+    public var outMs: Int64?
+    /// The flags on its events (`late`, `manual`, …; `open` when the session closed with it open).
+    public var flags: [String]
+}
+
+extension Station {
+    /// Every sign-in of a class with its sign-out and flags, for days, hours and the estimate.
+    public func attendancePairs(classID: UInt32) throws -> [AttendancePair] {
+        try closeDueSessions()
+        return try db.query(
+            """
+            SELECT a.voucher_id, a.class_day, a.session_index, a.in_ms, a.out_ms, a.open_seq, i.flags, o.flags
+            FROM attendance a JOIN events i ON i.seq = a.in_seq LEFT JOIN events o ON o.seq = a.out_seq
+            WHERE a.class_id = ? ORDER BY a.voucher_id, a.class_day, a.session_index
+            """, [.integer(Int64(classID))]
+        ) { s in
+            var flags = Set(((s.text(6) ?? "") + "," + (s.text(7) ?? "")).split(separator: ",").map(String.init))
+            if !s.isNull(5) && s.isNull(4) { flags.insert("open") }
+            return AttendancePair(
+                voucherID: UInt64(bitPattern: s.int64(0)), day: ClassDay(iso: s.text(1) ?? "") ?? ClassDay(number: 0),
+                sessionIndex: Int(s.int64(2)), inMs: s.int64(3), outMs: s.optionalInt64(4), flags: flags.sorted())
+        }
+    }
+}

@@ -117,6 +117,17 @@ extension Station {
         return info
     }
 
+    /// A class's roster, by voucher.
+    public func roster(classID: UInt32) throws -> [RosterEntry] {
+        try db.query(
+            "SELECT voucher_id, name, id_masked, category FROM roster WHERE class_id = ? ORDER BY voucher_id", [.integer(Int64(classID))]
+        ) {
+            RosterEntry(
+                voucherID: UInt64(bitPattern: $0.int64(0)), classID: classID, name: $0.text(1) ?? "", idMasked: $0.text(2) ?? "",
+                category: $0.text(3))
+        }
+    }
+
     /// The roster entry of a voucher.
     public func rosterEntry(_ voucherID: UInt64) throws -> RosterEntry? {
         try db.first(

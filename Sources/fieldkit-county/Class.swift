@@ -2,6 +2,7 @@ import ArgumentParser
 import CountyKit
 import FieldKitCLI
 import FieldKitCore
+import FieldKitPolicy
 
 extension FieldKitCounty {
     /// `fieldkit-county class add`.
@@ -21,6 +22,8 @@ extension FieldKitCounty {
             @Option(help: "Last day, YYYY-MM-DD.") var end: String
             @Option(help: "Daily sessions, e.g. 08:30-11:30,14:00-17:00.") var sessions: String
             @Option(help: "Where the class is held.") var location: String = ""
+            @Option(help: "The subsidy policy it is claimed under: \(Policy.builtInIDs.joined(separator: ", ")), or a policy file.") var policy: String?
+            @Option(help: "The programme in that policy, e.g. order_project, universal, enterprise_staff.") var program: String?
 
             func validate() throws {
                 guard id >= 1 else { throw usageError(flag: "--id", expected: "id", value: "\(id)") }
@@ -34,14 +37,23 @@ extension FieldKitCounty {
                 guard SessionWindow.parseList(sessions) != nil else {
                     throw usageError(flag: "--sessions", expected: "sessions", value: sessions)
                 }
+                if program != nil && policy == nil { throw usageError("usage.class.program_without_policy") }
             }
 
             func run() throws {
                 try guarded {
+                    if let policy {
+                        let p = try Policy.resolve(policy)
+                        if let program, p.program(program) == nil {
+                            throw usageError("usage.class.unknown_program", [
+                                "program": program, "policy": p.id, "programs": p.programs.map(\.id).joined(separator: ", "),
+                            ])
+                        }
+                    }
                     let info = ClassInfo(
                         id: id, name: name, trade: OccupationCode(trade)!, level: level, location: location,
                         startDate: ClassDay(iso: start)!, endDate: ClassDay(iso: end)!,
-                        sessions: SessionWindow.parseList(sessions)!)
+                        sessions: SessionWindow.parseList(sessions)!, program: program, policy: policy)
                     try options.open().addClass(info, site: site)
                     say(language.localizer()("cli.class.added", [
                         "id": "\(id)", "site": site, "name": name, "start": start, "end": end, "sessions": sessions,

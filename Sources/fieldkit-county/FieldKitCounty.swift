@@ -13,7 +13,7 @@ struct FieldKitCounty: ParsableCommand {
         discussion: "Exit codes: 0 done, 1 could not be done, 64 bad arguments.",
         subcommands: [
             Init.self, Site.self, Class.self, Voucher.self, Key.self, Bundle.self, Device.self, Serve.self, Import.self,
-            Attendance.self, Pay.self, WriteOff.self,
+            Attendance.self, Claims.self, Pay.self, WriteOff.self,
         ]
     )
 }

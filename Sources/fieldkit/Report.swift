@@ -1,13 +1,14 @@
 import ArgumentParser
 import FieldKitCLI
 import FieldKitCore
+import FieldKitPolicy
 import FieldKitPrint
 import FieldKitStore
 
 extension FieldKit {
     /// `fieldkit report`.
     struct Report: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Printable reports.", subcommands: [Day.self])
+        static let configuration = CommandConfiguration(abstract: "Printable reports.", subcommands: [Day.self, ClassReport.self])
 
         /// `fieldkit report day`: the day's sign-in sheet.
         struct Day: ParsableCommand {
@@ -33,6 +34,102 @@ extension FieldKit {
                     let t = language.localizer()
                     try emit(format == "csv" ? DaySheetPage.csv(sheet, localizer: t) : Array(DaySheetPage.html(sheet, localizer: t).utf8), to: out)
                     if let out { say(t("cli.report.written", ["class": "\(classID)", "date": "\(day)", "out": out])) }
+                    return .ok
+                }
+            }
+        }
+
+        /// `fieldkit report class --class N`: days, hours and an estimate, before the county's sheet.
+        struct ClassReport: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "class",
+                abstract: "Each trainee's days, class hours, flags and estimated subsidy, from this station's records.",
+                discussion: "The same rules as the county's claim sheet (the class's policy and programme from the trust bundle); an estimate: the county also checks claims across classes.")
+            @OptionGroup var options: HomeOptions
+            @OptionGroup var language: LanguageOption
+            @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
+            @Option(help: "Policy id or file (default: the class's).") var policy: String?
+            @Option(help: "Programme in the policy (default: the class's).") var program: String?
+            @Option(help: "Expected employment rate after training, e.g. 0.85.") var employmentRate: String?
+            @Option(help: "text, json, html or csv.") var format: String = "text"
+            @Flag(help: "Same as --format json.") var json = false
+            @Option(help: "Output file (default: standard output).") var out: String?
+
+            func validate() throws {
+                guard ["text", "json", "html", "csv"].contains(format) else {
+                    throw usageError(flag: "--format", expected: "report_format", value: format)
+                }
+                if let r = employmentRate, Ratio(parsing: r).map({ $0.numerator <= $0.denominator }) != true {
+                    throw usageError(flag: "--employment-rate", expected: "ratio", value: r)
+                }
+            }
+
+            func run() throws {
+                try guarded {
+                    let t = language.localizer()
+                    let station = try options.openStation()
+                    guard let info = try station.classInfo(classID) else { throw StationError.unknownClass(classID) }
+                    guard let policyName = policy ?? info.policy else { throw usageError("usage.claims.policy", ["class": "\(classID)"]) }
+                    let policy = try Policy.resolve(policyName)
+                    guard let programID = program ?? info.program, let programDef = policy.program(programID) else {
+                        throw usageError("usage.claims.program", ["class": "\(classID)", "programs": policy.programs.map(\.id).joined(separator: ", ")])
+                    }
+                    var byVoucher: [UInt64: [AttendanceRecord]] = [:]
+                    for p in try station.attendancePairs(classID: classID) {
+                        byVoucher[p.voucherID, default: []].append(AttendanceRecord(
+                            day: p.day, sessionIndex: p.sessionIndex, signedIn: p.inMs, signedOut: p.outMs,
+                            flags: AttendanceFlag.parse(list: p.flags.joined(separator: ","))))
+                    }
+                    // No rate given: the estimate assumes the condition is met, and says so on the page.
+                    let given = employmentRate.flatMap { Ratio(parsing: $0) }
+                    let rate = given ?? Ratio(1, 1)!
+                    var rows: [ClaimRow] = []
+                    for entry in try station.roster(classID: classID) {
+                        let tally = AttendanceTally(
+                            records: byVoucher[entry.voucherID] ?? [], of: info, settings: policy.settings, utcOffset: station.utcOffset)
+                        var result = policy.evaluate(ClaimRequest(
+                            voucherID: entry.voucherID, classInfo: info, program: programID, tally: tally,
+                            categories: policy.categories(from: entry.category), context: ClaimContext(employmentRate: rate)))
+                        if given == nil { result.lines.removeAll { $0.key == "employment_ok" } }
+                        rows.append(ClaimRow(
+                            result: result, voucherID: entry.voucherID, name: entry.name, idMasked: entry.idMasked,
+                            category: entry.category, localizer: t))
+                    }
+                    let sheet = ClaimSheet(
+                        classInfo: info, siteName: try station.heldTrust()?.siteName ?? station.siteID,
+                        policyTitle: "\(policy.title)（\(policy.document)）", program: programDef.name(t),
+                        conditions: [given.map { t("claims.condition.employment", ["rate": $0.description]) } ?? t("claims.condition.assumed_employment")],
+                        rows: rows.map { $0.sheetRow(t) },
+                        generatedAt: station.clock.now(), isEstimate: true)
+                    struct Report: Encodable {
+                        var `class`: UInt32
+                        var policy: String
+                        var program: String
+                        var estimate: Bool
+                        var total: Double
+                        var trainees: [ClaimRow]
+                    }
+                    switch json ? "json" : format {
+                    case "json":
+                        try emit(Array((try jsonLine(Report(
+                            class: classID, policy: policy.id, program: programID, estimate: true, total: Double(sheet.totalFen) / 100,
+                            trainees: rows)) + "\n").utf8), to: out)
+                    case "html": try emit(Array(ClaimSheetPage.html(sheet, localizer: t).utf8), to: out)
+                    case "csv": try emit(ClaimSheetPage.csv(sheet, localizer: t), to: out)
+                    default:
+                        var text = t("report.class.head", ["class": "\(classID)", "name": info.name, "policy": policy.id, "program": programDef.name(t)]) + "\n"
+                        if given == nil { text += t("claims.condition.assumed_employment") + "\n" }
+                        for (i, r) in rows.enumerated() {
+                            text += "\(i + 1). \(r.name) \(r.id_masked)  " + t("claims.row", [
+                                "days": "\(r.days)", "hours": "\(r.hours)", "amount": yuanText(r.amountFen),
+                            ]) + (r.flagged_days > 0 ? "  " + t("claims.row.flagged", ["days": "\(r.flagged_days)"]) : "") + "\n"
+                            for line in r.lines { text += "     " + line + "\n" }
+                            if let refusal = r.refusal { text += "     ✘ " + refusal + "\n" }
+                        }
+                        text += t("report.class.total", ["total": yuanText(sheet.totalFen)]) + "\n"
+                        try emit(Array(text.utf8), to: out)
+                    }
+                    if let out { say(t("claims.written", ["file": out])) }
                     return .ok
                 }
             }
