@@ -221,11 +221,6 @@ public enum EvidenceBag {
         return "-----BEGIN PUBLIC KEY-----\n\(Base64.encode(der))\n-----END PUBLIC KEY-----\n"
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
-    }
-
     static func safeName(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
@@ -254,15 +249,7 @@ public enum EvidenceBag {
         do {
             size = try Files.readChunks(from) { chunk in
                 hasher.update(bufferPointer: chunk)
-                var written = 0
-                while written < chunk.count {
-                    let w = Glibc.write(output, chunk.baseAddress! + written, chunk.count - written)
-                    if w < 0 {
-                        if errno == EINTR { continue }
-                        throw FileError.cannotWrite(to, reason: String(cString: strerror(errno)))
-                    }
-                    written += w
-                }
+                guard Files.writeAll(output, chunk) else { throw FileError.cannotWrite(to, reason: String(cString: strerror(errno))) }
             }
         } catch FileError.cannotRead(_, let why) {
             throw StationError.videoUnreadable(from, why)

@@ -116,15 +116,7 @@ struct TarWriter {
     private func writeBytes(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try writeAll($0) } }
 
     private func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
-            }
-            offset += n
-        }
+        guard Files.writeAll(fd, buffer) else { throw FileError.cannotWrite(path, reason: String(cString: strerror(errno))) }
     }
 }
 
@@ -271,14 +263,8 @@ func extractTar(_ archive: String, into folder: String) throws {
                 left -= Int64(chunk.count)
                 let take = Int(min(Int64(chunk.count), remaining))
                 if take > 0 {
-                    var written = 0
-                    while written < take {
-                        let n = chunk.withUnsafeBytes { Glibc.write(out, $0.baseAddress! + written, take - written) }
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            throw FileError.cannotWrite(target, reason: String(cString: strerror(errno)))
-                        }
-                        written += n
+                    guard chunk.withUnsafeBytes({ Files.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<take])) }) else {
+                        throw FileError.cannotWrite(target, reason: String(cString: strerror(errno)))
                     }
                     remaining -= Int64(take)
                 }

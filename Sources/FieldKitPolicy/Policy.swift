@@ -389,3 +389,38 @@ struct PolicyReadError: Error, CustomStringConvertible {
     var why: String
     var description: String { why }
 }
+
+/// A class whose policy or programme cannot be found.
+public enum ClassPolicyError: Error, Equatable, LocalizedFailure {
+    /// The class names no policy and none was given.
+    case noPolicy(classID: UInt32)
+    /// The class names no programme and none was given.
+    case noProgram(classID: UInt32, programs: [String])
+    /// The programme is not in the policy.
+    case unknownProgram(String, policy: String, programs: [String])
+
+    public var words: (key: String, values: [String: String]) {
+        switch self {
+        case .noPolicy(let c): ("usage.claims.policy", ["class": String(c)])
+        case .noProgram(let c, let ps): ("usage.claims.program", ["class": String(c), "programs": ps.joined(separator: ", ")])
+        case .unknownProgram(let p, let policy, let ps):
+            ("usage.claims.unknown_program", ["program": p, "policy": policy, "programs": ps.joined(separator: ", ")])
+        }
+    }
+}
+
+extension Policy {
+    /// The policy and programme a class is claimed under: the ones given, else the class's own.
+    /// - Throws: ``ClassPolicyError``, ``PolicyError``.
+    public static func forClass(_ info: ClassInfo, policy: String?, program: String?) throws -> (Policy, Program) {
+        guard let name = policy ?? info.policy else { throw ClassPolicyError.noPolicy(classID: info.id) }
+        let p = try resolve(name)
+        guard let programID = program ?? info.program else {
+            throw ClassPolicyError.noProgram(classID: info.id, programs: p.programs.map(\.id))
+        }
+        guard let def = p.program(programID) else {
+            throw ClassPolicyError.unknownProgram(programID, policy: p.id, programs: p.programs.map(\.id))
+        }
+        return (p, def)
+    }
+}

@@ -156,10 +156,6 @@ public enum ClaimSheetPage {
     /// The sheet as CSV: UTF-8 with a byte-order mark (Excel and WPS), one row per trainee, the
     /// rule lines joined by `; `, then the total.
     public static func csv(_ sheet: ClaimSheet, localizer t: Localizer) -> [UInt8] {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
-        }
         var lines = [[
             t("sheet.class"), t("sheet.voucher"), t("sheet.name"), t("sheet.id"), t("claims.category"), t("claims.days"),
             t("claims.hours"), t("claims.flagged_days"), t("claims.review"), t("claims.amount"), t("claims.refused"),
@@ -176,7 +172,7 @@ public enum ClaimSheetPage {
             String(sheet.classInfo.id), "", t("claims.total.short"), "", "", "", "", "", "",
             yuanText(sheet.totalFen).replacing(",", with: ""), "", "",
         ])
-        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
+        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
     }
 }
 

@@ -50,10 +50,6 @@ public enum DaySheetPage {
     /// The sheet as CSV: UTF-8 with a byte-order mark (Excel and WPS need it), one row per
     /// trainee and session, then a totals row per session.
     public static func csv(_ sheet: DaySheet, localizer t: Localizer) -> [UInt8] {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
-        }
         var lines = [[
             t("sheet.date"), t("sheet.class"), t("sheet.session", ["n": "", "window": ""]).trimmingWhitespace(), t("sheet.no"),
             t("sheet.name"), t("sheet.id"), t("sheet.voucher"), t("sheet.in"), t("sheet.out"), t("sheet.flags"),
@@ -70,7 +66,7 @@ public enum DaySheetPage {
             lines.append([sheet.day.description, "\(sheet.classInfo.id) \(sheet.classInfo.name)", session.window.description,
                           "", totals(session, t), "", "", "", "", ""])
         }
-        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
+        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
     }
 
     static func flags(_ row: DaySheet.Row, _ t: Localizer) -> String {

@@ -6,10 +6,6 @@ extension Station {
     /// roster beside the voucher (the log itself holds no names).
     public func exportCSV() throws -> [UInt8] {
         var out: [UInt8] = [0xEF, 0xBB, 0xBF]
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
-        }
         let header = [
             "seq", "local_time", "utc_time", "kind", "direction", "voucher_id", "name", "id_masked", "class_id",
             "class_day", "session", "reason", "flags", "note", "hash",
@@ -29,7 +25,7 @@ extension Station {
                 r?.idMasked ?? "", e.classID.map(String.init) ?? "", e.classDay?.description ?? "", session,
                 e.reason ?? "", e.flags, e.note ?? "", hexString(e.hash),
             ]
-            out += Array((row.map(field).joined(separator: ",") + "\r\n").utf8)
+            out += Array((row.map(csvField).joined(separator: ",") + "\r\n").utf8)
         }
         return out
     }

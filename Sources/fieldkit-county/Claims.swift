@@ -50,16 +50,8 @@ extension FieldKitCounty {
                 let t = language.localizer()
                 let office = try options.open()
                 guard let (info, site) = try office.classInfo(classID) else { throw CountyError.unknownClass(classID) }
-                guard let policyName = policy ?? info.policy else { throw usageError("usage.claims.policy", ["class": "\(classID)"]) }
-                let policy = try Policy.resolve(policyName)
-                guard let programID = program ?? info.program else {
-                    throw usageError("usage.claims.program", ["class": "\(classID)", "programs": policy.programs.map(\.id).joined(separator: ", ")])
-                }
-                guard let programDef = policy.program(programID) else {
-                    throw usageError("usage.claims.unknown_program", [
-                        "program": programID, "policy": policy.id, "programs": policy.programs.map(\.id).joined(separator: ", "),
-                    ])
-                }
+                let (policy, programDef) = try Policy.forClass(info, policy: policy, program: program)
+                let programID = programDef.id
                 let holders = try office.holders(classID: classID)
                 var rate = employmentRate.flatMap { Ratio(parsing: $0) }
                 if let employment { rate = try employmentRate(file: employment, vouchers: Set(holders.map(\.voucherID))) }

@@ -69,11 +69,8 @@ extension FieldKit {
                     let t = language.localizer()
                     let station = try options.openStation()
                     guard let info = try station.classInfo(classID) else { throw StationError.unknownClass(classID) }
-                    guard let policyName = policy ?? info.policy else { throw usageError("usage.claims.policy", ["class": "\(classID)"]) }
-                    let policy = try Policy.resolve(policyName)
-                    guard let programID = program ?? info.program, let programDef = policy.program(programID) else {
-                        throw usageError("usage.claims.program", ["class": "\(classID)", "programs": policy.programs.map(\.id).joined(separator: ", ")])
-                    }
+                    let (policy, programDef) = try Policy.forClass(info, policy: policy, program: program)
+                    let programID = programDef.id
                     var byVoucher: [UInt64: [AttendanceRecord]] = [:]
                     for p in try station.attendancePairs(classID: classID) {
                         byVoucher[p.voucherID, default: []].append(AttendanceRecord(

@@ -8,13 +8,10 @@ struct ClaimLoopTests {
         let dir = temporaryDirectory()
         let county = dir + "/county", site = dir + "/site"
         let setup = "2026-02-26 10:00"
-        try expectOK(run(at: setup, "fieldkit-county", ["init", "--home", county, "--county", "141023"]))
-        try expectOK(run(at: setup, "fieldkit-county", ["site", "add", "--home", county, "--id", "S01", "--name", "古县职业培训学校"]))
-        try expectOK(run(at: setup, "fieldkit-county", [
-            "class", "add", "--home", county, "--id", "12", "--site", "S01", "--name", "焊工（订单式）", "--trade", "6-18-02-04",
-            "--level", "4", "--start", "2026-03-02", "--end", "2026-03-13", "--sessions", "08:30-11:30,14:00-17:00",
-            "--program", "order_project", "--policy", "gu-county-2023",
-        ]))
+        try fakeTimeCounty(county, at: setup, classArgs: [
+            "--name", "焊工（订单式）", "--trade", "6-18-02-04", "--level", "4", "--start", "2026-03-02", "--end", "2026-03-13",
+            "--sessions", "08:30-11:30,14:00-17:00", "--program", "order_project", "--policy", "gu-county-2023",
+        ])
         let roster = "学员甲,\(validID(1))\n学员乙,\(validID(2))\n学员丙,\(validID(3)),失业人员\n"
         try roster.write(toFile: dir + "/roster.csv", atomically: true, encoding: .utf8)
         let issued = try json(run(at: setup, "fieldkit-county", [

@@ -220,3 +220,11 @@ func json(_ r: Run) throws -> Any {
     try expectOK(r)
     return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
 }
+
+/// A county (141023) with site S01 and class 12, made at a faked moment through the real binary;
+/// `classArgs` are the rest of `class add` (trade, level, dates, sessions, …).
+func fakeTimeCounty(_ county: String, at moment: String, classArgs: [String]) throws {
+    try expectOK(run(at: moment, "fieldkit-county", ["init", "--home", county, "--county", "141023"]))
+    try expectOK(run(at: moment, "fieldkit-county", ["site", "add", "--home", county, "--id", "S01", "--name", "古县职业培训学校"]))
+    try expectOK(run(at: moment, "fieldkit-county", ["class", "add", "--home", county, "--id", "12", "--site", "S01"] + classArgs))
+}

@@ -8,12 +8,10 @@ struct RetentionEndToEndTests {
         let dir = temporaryDirectory()
         let county = dir + "/county", site = dir + "/site"
         let day0 = "2026-03-01 09:00"
-        try expectOK(run(at: day0, "fieldkit-county", ["init", "--home", county, "--county", "141023"]))
-        try expectOK(run(at: day0, "fieldkit-county", ["site", "add", "--home", county, "--id", "S01", "--name", "古县职业培训学校"]))
-        try expectOK(run(at: day0, "fieldkit-county", [
-            "class", "add", "--home", county, "--id", "12", "--site", "S01", "--name", "中式烹调师", "--trade", "4-03-02-01",
-            "--level", "5", "--start", "2026-03-02", "--end", "2026-03-20", "--sessions", "08:30-11:30",
-        ]))
+        try fakeTimeCounty(county, at: day0, classArgs: [
+            "--name", "中式烹调师", "--trade", "4-03-02-01", "--level", "5", "--start", "2026-03-02", "--end", "2026-03-20",
+            "--sessions", "08:30-11:30",
+        ])
         try expectOK(run(at: day0, "fieldkit-county", ["bundle", "--home", county, "--site", "S01", "--out", dir + "/b1"]))
         try expectOK(run(at: day0, "fieldkit", ["init", "--home", site, "--site", "S01", "--county-root", county + "/root.pub"]))
         try expectOK(run(at: day0, "fieldkit", ["trust", "import", "--home", site, dir + "/b1"]))
