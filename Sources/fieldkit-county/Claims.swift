@@ -77,7 +77,7 @@ extension FieldKitCounty {
                     let result = policy.evaluate(ClaimRequest(
                         voucherID: h.voucherID, classInfo: info, program: programID, tally: tally,
                         categories: policy.categories(from: h.category), priorClaims: priors[h.traineeRef] ?? [], context: context))
-                    let revoked = h.revoked && result.refused == nil ? (code: "revoked", text: t("claims.refused.revoked")) : nil
+                    let revoked = h.revoked ? (code: "revoked", text: t("claims.refused.revoked")) : nil
                     rows.append(ClaimRow(
                         result: result, voucherID: h.voucherID, name: h.name, idMasked: h.idMasked, category: h.category, localizer: t,
                         refused: revoked))

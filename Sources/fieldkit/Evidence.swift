@@ -59,7 +59,8 @@ extension FieldKit {
                         for n in c.notes { say("⚠ \(c.bag): " + t("evidence.\(n.key)", n.values)) }
                         let chain = c.events.map { t("evidence.verify.chain_ok", ["events": "\($0)", "checkpoints": "\(c.checkpoints ?? 0)"]) } ?? ""
                         say((c.ok ? "✔ " : "✘ ") + t(c.ok ? "evidence.verify.ok" : "evidence.verify.failed", [
-                            "bag": c.bag, "files": "\(c.files)", "fetched": "\(c.fetched)", "chain": chain,
+                            "bag": c.bag, "files": "\(c.files)", "chain": chain,
+                            "fetched": c.fetched > 0 ? t("evidence.verify.fetched", ["count": "\(c.fetched)"]) : "",
                         ]))
                     }
                     return checks.allSatisfy(\.ok) ? .ok : .verifyFailed
