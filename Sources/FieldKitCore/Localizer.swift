@@ -29,7 +29,7 @@ public struct Localizer: Sendable {
 
     /// The text for a key with its values filled in.
     public func callAsFunction(_ key: String, _ values: [String: String] = [:]) -> String {
-        guard let template = translationTables[language.rawValue]?[key] ?? translationTables[Language.zhHans.rawValue]?[key]
+        guard let template = translationTable(language.rawValue)?[key] ?? translationTable(Language.zhHans.rawValue)?[key]
         else { return "[\(key)]" }
         // One pass, so a value that itself contains `{name}` (a typed reason) stays as typed.
         var out = ""
