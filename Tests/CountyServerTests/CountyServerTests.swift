@@ -94,6 +94,29 @@ func receipt(_ body: ByteBuffer) -> Receipt? { try? JSONDecoder().decode(Receipt
 
 @Suite("County server: the HTTP API over the SQLite store")
 struct CountyServerTests {
+    @Test("legal holds, releases and video disposals upload like any event and are kept as sent")
+    func retentionKinds() async throws {
+        let county = try County()
+        let device = TestDevice(id: "S01-cccc0003", site: "S01")
+        for kind in [EventKind.video, .hold, .release, .disposal] { device.record(kind) }
+        let code = try county.office.addDevice(site: "S01").code
+        try await county.app.test(.router) { client in
+            try await client.execute(uri: "/v1/enroll", method: .post, body: device.enrollBody(code: code)) { r in
+                #expect(r.status == .ok)
+            }
+            let body = device.body(1...4)
+            let key = SyncWire.idempotencyKey(device: device.id, from: 1, to: 4)
+            try await client.execute(
+                uri: SyncWire.eventsPath(device: device.id), method: .post, headers: device.headers(key: key, body: body),
+                body: ByteBuffer(bytes: body)
+            ) { r in
+                #expect(r.status == .ok && receipt(r.body)?.acked_seq == 4)
+            }
+        }
+        let kinds = try county.office.db.query("SELECT kind FROM events WHERE device_id = ? ORDER BY seq", [.text(device.id)]) { $0.text(0) ?? "" }
+        #expect(kinds == ["video", "hold", "release", "disposal"])
+    }
+
     @Test("enroll once; upload stored once with a signed receipt; a retry gets the same receipt; a gap names the next sequence")
     func uploadOnce() async throws {
         let county = try County()
