@@ -165,12 +165,12 @@ public enum ClaimSheetPage {
             lines.append([
                 String(sheet.classInfo.id), String(row.voucherID), row.name, row.idMasked, row.category ?? "", String(row.days),
                 String(row.hours), String(row.flaggedDays), row.review.joined(separator: "; "),
-                yuanText(row.amountFen).replacing(",", with: ""), row.refusal ?? "", row.lines.joined(separator: "; "),
+                yuanString(row.amountFen), row.refusal ?? "", row.lines.joined(separator: "; "),
             ])
         }
         lines.append([
             String(sheet.classInfo.id), "", t("claims.total.short"), "", "", "", "", "", "",
-            yuanText(sheet.totalFen).replacing(",", with: ""), "", "",
+            yuanString(sheet.totalFen), "", "",
         ])
         return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
     }

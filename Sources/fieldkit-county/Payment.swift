@@ -50,11 +50,3 @@ extension FieldKitCounty {
         }
     }
 }
-
-/// Fen as yuan with two decimals: `1700.00`.
-func yuan(_ fen: Int64) -> String {
-    let sign = fen < 0 ? "-" : ""
-    let f = fen.magnitude
-    let cents = f % 100
-    return "\(sign)\(f / 100).\(cents < 10 ? "0" : "")\(cents)"
-}

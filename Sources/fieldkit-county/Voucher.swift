@@ -120,7 +120,7 @@ extension FieldKitCounty {
                         say(t("cli.voucher.status.line", [
                             "voucher": "\(v.voucher_id)", "class": "\(v.class_id)", "name": v.name, "id": v.id_masked,
                             "state": t("voucher.state.\(v.state.rawValue)"), "events": "\(v.events)",
-                        ]) + (v.amount_fen.map { "  " + t("cli.voucher.status.amount", ["amount": yuan($0)]) } ?? ""))
+                        ]) + (v.amount_fen.map { "  " + t("cli.voucher.status.amount", ["amount": yuanText($0)]) } ?? ""))
                     }
                     var counts: [VoucherState: Int] = [:]
                     for v in list { counts[v.state, default: 0] += 1 }
