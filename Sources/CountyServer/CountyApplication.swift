@@ -54,15 +54,32 @@ public struct CountyRequestContext: RequestContext, RemoteAddressRequestContext 
     public var coreContext: CoreRequestContextStorage
     /// The connected peer, when there is one (not in router tests).
     public let remoteAddress: SocketAddress?
+    let channel: any Channel
 
     /// A context for a request on a channel.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The peer's address for throttling: its IP, or `local` without one.
     var peer: String { remoteAddress?.ipAddress ?? "local" }
+
+    /// Stops reading from a peer whose request is refused before its body was read: the
+    /// answer still goes out, then the connection closes instead of draining what it announced.
+    func refuseUnreadBody() {
+        guard remoteAddress != nil else { return }
+        channel.close(mode: .input, promise: nil)
+    }
+}
+
+/// Runs the checks made before a body is read; when one refuses, the body is never read.
+func beforeBody<T>(_ context: CountyRequestContext, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch {
+        context.refuseUnreadBody()
+        throw error
+    }
 }
 
 /// The routes, for tests that drive the router without a socket.
@@ -80,7 +97,10 @@ public func buildRouter<Store: CountyStore>(
     router.post(RouterPath(SyncWire.enrollPath)) { request, context in
         await answer(logger) {
             let now = Int64(Date().timeIntervalSince1970)
-            if let wait = throttle.wait(peer: context.peer, code: nil, now: now) { throw Problem.tooManyAttempts(wait) }
+            try beforeBody(context) {
+                if let wait = throttle.wait(peer: context.peer, code: nil, now: now) { throw Problem.tooManyAttempts(wait) }
+                try checkLength(request, limit: 64 << 10)
+            }
             var request = request
             let body = try await readBody(&request, limit: 64 << 10, deadline: limits.bodyGrace)
             var code: String?
@@ -103,8 +123,10 @@ public func buildRouter<Store: CountyStore>(
             let device = context.parameters.get("device") ?? ""
             let c = credentials(request)
             // Who is sending, before a byte of the body is read.
-            let (record, _) = try service.admit(c)
-            let ticket = try service.enter(device: record.id)
+            let ticket = try beforeBody(context) {
+                try checkLength(request, limit: service.maxBodyBytes)
+                return try service.enter(device: service.admit(c).0.id)
+            }
             defer { ticket.leave() }
             var request = request
             let declared = request.headers[.contentLength].flatMap(Int.init) ?? service.maxBodyBytes
@@ -145,9 +167,7 @@ func credentials(_ request: Request) -> SyncCredentials {
 /// Reads a body up to a limit (more is a 413 problem) within a deadline (later is a 408
 /// problem: a body trickled in to hold the server's memory).
 func readBody(_ request: inout Request, limit: Int, deadline: Duration) async throws -> [UInt8] {
-    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-        throw Problem("too-large", status: 413, title: "The request is too large", detail: "\(length) bytes, at most \(limit)")
-    }
+    try checkLength(request, limit: limit)
     let body = request.body
     do {
         return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
@@ -175,12 +195,18 @@ func readBody(_ request: inout Request, limit: Int, deadline: Duration) async th
     }
 }
 
+/// A body announced larger than the limit is a 413 problem.
+func checkLength(_ request: Request, limit: Int) throws {
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        throw Problem("too-large", status: 413, title: "The request is too large", detail: "\(length) bytes, at most \(limit)")
+    }
+}
+
 /// Runs a handler; a ``Problem`` becomes `application/problem+json`, anything else a 500 problem.
 func answer(_ logger: Logger, _ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch let problem as Problem {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if problem.status == 503 || problem.status == 429 { headers[.retryAfter] = String(problem.retryAfter ?? 1) }
-        if problem.status == 408 { headers[.connection] = "close" }
         if problem.status >= 500 { logger.info("refused", metadata: ["problem": "\(problem.name)"]) }
         return Response(
             status: HTTPResponse.Status(code: problem.status), headers: headers,

@@ -61,7 +61,7 @@ extension WireEvent {
     var flagsProblem: String? {
         guard !flags.isEmpty else { return nil }
         let parts = flags.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        for p in parts where EventFlag(rawValue: p) == nil { return "flag '\(p.prefix(40))' is not a known flag" }
+        for p in parts where EventFlag(rawValue: p) == nil { return "flags: '\(p.prefix(40))' is not a known flag" }
         guard parts == Array(Set(parts)).sorted() else { return "flags '\(flags.prefix(80))' are not distinct and sorted" }
         return nil
     }

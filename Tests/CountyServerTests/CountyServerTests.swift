@@ -71,8 +71,14 @@ final class County: @unchecked Sendable {
     let store: SQLiteCountyStore
     let app: Application<RouterResponder<CountyRequestContext>>
 
-    init(maxEvents: Int = 5000, maxInFlight: Int = 64) throws {
-        office = try CountyOffice.initialize(home: temporaryDirectory() + "/county", countyID: "141023")
+    /// The county's clock: now, unless a test sets it.
+    let clock = TestClock()
+
+    init(maxEvents: Int = 5000, maxInFlight: Int = 64, at start: Int64? = nil) throws {
+        if let start { clock.ms = start }
+        let clock = clock
+        office = try CountyOffice.initialize(
+            home: temporaryDirectory() + "/county", countyID: "141023", now: { clock.ms.map(Timestamp.init(milliseconds:)) ?? SystemClock().now() })
         try office.addSite(id: "S01", name: "School one")
         try office.addSite(id: "S02", name: "School two")
         try office.addClass(
@@ -88,6 +94,11 @@ final class County: @unchecked Sendable {
     func held(_ device: String) throws -> Int64 {
         try office.db.first("SELECT count(*) FROM events WHERE device_id = ?", [.text(device)]) { $0.int64(0) } ?? -1
     }
+}
+
+/// A clock a test can set and move; nil reads the real time.
+final class TestClock: @unchecked Sendable {
+    var ms: Int64?
 }
 
 func problem(_ body: ByteBuffer) -> Problem? { try? JSONDecoder().decode(Problem.self, from: Data(body.readableBytesView)) }
