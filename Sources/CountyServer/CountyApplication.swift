@@ -32,12 +32,12 @@ public struct ServerLimits: Sendable {
 /// - Parameters:
 ///   - onRunning: called with the bound port once the server listens (port 0 picks a free one).
 public func buildApplication<Store: CountyStore>(
-    service: SyncService<Store>, host: String = "127.0.0.1", port: Int, limits: ServerLimits = ServerLimits(), logger: Logger,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    service: SyncService<Store>, host: String = "127.0.0.1", port: Int, limits: ServerLimits = ServerLimits(),
+    throttle: EnrollmentThrottle = EnrollmentThrottle(), logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let peers = PeerConnections(limit: limits.maxConnectionsPerPeer)
     return Application(
-        router: buildRouter(service: service, limits: limits, logger: logger),
+        router: buildRouter(service: service, limits: limits, throttle: throttle, logger: logger),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [PeerConnectionLimit(peers: peers)],
             idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000))),
@@ -54,31 +54,25 @@ public struct CountyRequestContext: RequestContext, RemoteAddressRequestContext 
     public var coreContext: CoreRequestContextStorage
     /// The connected peer, when there is one (not in router tests).
     public let remoteAddress: SocketAddress?
-    let channel: any Channel
 
     /// A context for a request on a channel.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
-        channel = source.channel
     }
 
     /// The peer's address for throttling: its IP, or `local` without one.
     var peer: String { remoteAddress?.ipAddress ?? "local" }
 
-    /// Stops reading from a peer whose request is refused before its body was read: the
-    /// answer still goes out, then the connection closes instead of draining what it announced.
-    func refuseUnreadBody() {
-        guard remoteAddress != nil else { return }
-        channel.close(mode: .input, promise: nil)
-    }
 }
 
-/// Runs the checks made before a body is read; when one refuses, the body is never read.
-func beforeBody<T>(_ context: CountyRequestContext, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch {
-        context.refuseUnreadBody()
-        throw error
+/// Runs the checks made before a body is read. A refusal asks the client to close the
+/// connection, so that it stops sending what it announced (what still comes is read and dropped,
+/// never kept; a peer that stalls is closed by the idle timeout).
+func beforeBody<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch var problem as Problem {
+        problem.closeConnection = true
+        throw problem
     }
 }
 
@@ -97,7 +91,7 @@ public func buildRouter<Store: CountyStore>(
     router.post(RouterPath(SyncWire.enrollPath)) { request, context in
         await answer(logger) {
             let now = Int64(Date().timeIntervalSince1970)
-            try beforeBody(context) {
+            try beforeBody {
                 if let wait = throttle.wait(peer: context.peer, code: nil, now: now) { throw Problem.tooManyAttempts(wait) }
                 try checkLength(request, limit: 64 << 10)
             }
@@ -123,7 +117,7 @@ public func buildRouter<Store: CountyStore>(
             let device = context.parameters.get("device") ?? ""
             let c = credentials(request)
             // Who is sending, before a byte of the body is read.
-            let ticket = try beforeBody(context) {
+            let ticket = try beforeBody {
                 try checkLength(request, limit: service.maxBodyBytes)
                 return try service.enter(device: service.admit(c).0.id)
             }
@@ -181,7 +175,9 @@ func readBody(_ request: inout Request, limit: Int, deadline: Duration) async th
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let bytes = first else {
-                throw Problem("timeout", status: 408, title: "The request body came too slowly", detail: "it did not arrive within \(deadline)")
+                var problem = Problem("timeout", status: 408, title: "The request body came too slowly", detail: "it did not arrive within \(deadline)")
+                problem.closeConnection = true
+                throw problem
             }
             return bytes
         }
@@ -207,6 +203,7 @@ func answer(_ logger: Logger, _ body: () async throws -> Response) async -> Resp
     do { return try await body() } catch let problem as Problem {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if problem.status == 503 || problem.status == 429 { headers[.retryAfter] = String(problem.retryAfter ?? 1) }
+        if problem.closeConnection { headers[.connection] = "close" }
         if problem.status >= 500 { logger.info("refused", metadata: ["problem": "\(problem.name)"]) }
         return Response(
             status: HTTPResponse.Status(code: problem.status), headers: headers,

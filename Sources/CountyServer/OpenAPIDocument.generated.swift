@@ -19,21 +19,42 @@ info:
     `UNIQUE(device_id, seq)` in one transaction and answers a repeated request with the receipt it
     stored. Overlapping batches are fine: events the county holds are compared by hash and skipped.
 
+    The county trusts no station (the institution that owns the PC is the party paid): every
+    event is checked twice. Its shape: an event no genuine station writes (an unknown `kind` or
+    flag, a `class_day` that is not a date, numbers out of range) refuses the whole batch with
+    `invalid-event` and stores nothing. Its claims: a `scan` or `manual` event whose voucher
+    code does not verify under a county key valid that day, whose voucher, class or site do not
+    match, whose time lies outside the class's dates or the session's published window, more
+    than 15 minutes in the future, or a sign-out with no sign-in, is stored (the hash chain
+    stays whole and the receipt covers it) but held apart with its reasons and never paid. The
+    SyncProtocol article lists the reasons and the threat model.
+
     Problem types (the last part of `type`), and what the site does:
     - `unauthenticated` (401): FieldKit-* headers missing. Stop.
     - `unknown-device` (401): not enrolled. Stop; enroll with a new code.
     - `bad-signature` (401): not signed by the device, or changed on the way. Stop.
     - `device-revoked` (403): the county cut the device off. Stop.
-    - `enrollment-code` (403): unknown, used or expired code. Ask for a new one.
-    - `wrong-site` (403): the code or bundle is for another site.
+    - `enrollment-code` (403): the code is unknown, used, expired or for another site (one
+      answer for all, so the answer tells a guesser nothing). Ask for a new one.
+    - `too-many-attempts` (429, Retry-After): too many failed enrollments from this address or
+      for this code. Wait.
+    - `wrong-site` (403): the bundle asked for is another site's.
     - `device-exists` (409): the device id or key is enrolled already with another key or id.
     - `gap` (409): send from `expected_seq`.
     - `fork` (409): the logs contradict each other. Stop syncing and alarm; never retried.
     - `too-large` (413): halve the batch.
     - `incomplete-request` (400): the body was cut off on the way; nothing stored. Retry.
-    - `bad-request` (400), `invalid-request`, `invalid-batch`, `tampered-event`, `invalid-transfer` (422): stop.
-    - `overloaded` (503, Retry-After): retry later.
+    - `timeout` (408): the body came slower than the server allows; nothing stored. Retry.
+    - `bad-request` (400): e.g. `FieldKit-Time` is not a time. Stop.
+    - `invalid-request`, `invalid-batch`, `invalid-event`, `tampered-event`, `invalid-transfer` (422): stop.
+    - `overloaded` (503, Retry-After): too many uploads at once, or this device has one in
+      progress. Retry later.
     - `internal` (500): retry later with backoff.
+
+    Limits: a request is checked for its device and clock before its body is read; each device
+    has one upload in progress at a time; a body must arrive within 60 s plus one second per
+    4 KiB; a connection that sends nothing (or only part of a header) for 15 s is closed; one
+    address holds at most 32 connections, the server 512.
 servers:
   - url: http://127.0.0.1:8080
 paths:
@@ -55,10 +76,18 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/EnrollResponse" }
+        "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
+        "408": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
         "422": { $ref: "#/components/responses/Problem" }
+        "429":
+          description: "`too-many-attempts`: wait `Retry-After` seconds."
+          headers:
+            Retry-After: { schema: { type: integer } }
+          content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
   /v1/devices/{device}/events:
     post:
       summary: Upload a run of consecutive events
@@ -85,7 +114,12 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Receipt" }
-        "400": { $ref: "#/components/responses/Problem" }
+        "400":
+          description: "`bad-request` (FieldKit-Time is not a time, the path names another device), `incomplete-request`"
+          content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
+        "408":
+          description: "`timeout`: the body came too slowly; nothing stored."
+          content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
         "401":
           description: "`unauthenticated`, `unknown-device`, `bad-signature`"
           content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
@@ -102,10 +136,12 @@ paths:
           description: "`too-large`: more than 4 MiB or 5000 events; the site halves its batch."
           content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
         "422":
-          description: "`invalid-batch`, `tampered-event` (an event's fields do not give its hash)"
+          description: |
+            `invalid-batch`, `tampered-event` (an event's fields do not give its hash),
+            `invalid-event` (an event no station writes; `detail` names the sequence and field)
           content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
         "503":
-          description: "`overloaded`: too many uploads at once; retry after `Retry-After` seconds."
+          description: "`overloaded`: too many uploads at once, or one of this device in progress; retry after `Retry-After` seconds."
           headers:
             Retry-After: { schema: { type: integer } }
           content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
@@ -128,6 +164,7 @@ paths:
             ETag: { schema: { type: string } }
           content: { application/json: { schema: { type: object } } }
         "304": { description: The held bundle is the newest }
+        "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
         "403":
           description: "`device-revoked`, `wrong-site`"
@@ -136,25 +173,36 @@ paths:
     get:
       summary: Liveness
       responses:
-        "200": { description: "`{\"status\":\"ok\"}`" }
+        "200":
+          description: "`{\"status\":\"ok\"}`"
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status]
+                properties: { status: { type: string, enum: [ok] } }
   /openapi.yaml:
     get:
       summary: This document
       responses:
-        "200": { description: The API description }
+        "200":
+          description: The API description
+          content: { application/yaml: { schema: { type: string } } }
 components:
   parameters:
     Device:
       name: FieldKit-Device
       in: header
       required: true
-      schema: { type: string, example: S01-386a1d94 }
+      schema: { type: string, maxLength: 41, pattern: "^[A-Za-z0-9_-]{1,32}-[0-9a-f]{8}$", example: S01-386a1d94 }
     Time:
       name: FieldKit-Time
       in: header
       required: true
-      description: The device clock, milliseconds since 1970 UTC (the county records the offset).
-      schema: { type: integer, format: int64 }
+      description: |
+        The device clock, milliseconds since 1970 UTC (the county records the offset). From 0 (a PC
+        whose clock battery died says 1970, honestly) to the end of the year 9999; else `bad-request`.
+      schema: { type: integer, format: int64, minimum: 0, maximum: 253402300799999 }
     Signature:
       name: FieldKit-Signature
       in: header
@@ -185,8 +233,11 @@ components:
       required: [code, site, device, public_key, signature]
       properties:
         code: { type: string, example: 4821-0937-5512 }
-        site: { type: string }
-        device: { type: string }
+        site: { type: string, pattern: "^[A-Za-z0-9_-]{1,32}$" }
+        device:
+          type: string
+          description: "`<site>-<key id>`: the first 4 bytes of SHA-256 of the public key, in hex; anything else is `invalid-request`."
+          pattern: "^[A-Za-z0-9_-]{1,32}-[0-9a-f]{8}$"
         public_key: { type: string, description: Base64 of the 32-byte Ed25519 public key }
         signature:
           type: string
@@ -211,26 +262,34 @@ components:
           items: { $ref: "#/components/schemas/Event" }
     Event:
       type: object
-      description: Every column of the site's `events` table; `hash` is SHA-256 over them (EventLog.md).
+      description: |
+        Every column of the site's `events` table; `hash` is SHA-256 over them (EventLog.md). An
+        event outside these bounds refuses the batch (`invalid-event`). `scan` and `manual` events
+        carry direction, voucher, class, day and session; no other kind has a direction.
       required: [seq, uuid, device_id, kind, flags, wall_ms, utc_offset, boot_id, mono_ns, prev_hash, hash]
       properties:
-        seq: { type: integer, format: int64 }
-        uuid: { type: string }
+        seq: { type: integer, format: int64, minimum: 1, maximum: 9007199254740992 }
+        uuid: { type: string, pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }
         device_id: { type: string }
-        kind: { type: string, enum: [scan, manual, refused, open_at_end, trust_imported, initialized] }
+        kind:
+          type: string
+          enum: [scan, manual, refused, open_at_end, trust_imported, initialized, video, video_changed, hold, release, disposal]
         direction: { type: [string, "null"], enum: [in, out, null] }
-        voucher_id: { type: [integer, "null"] }
-        class_id: { type: [integer, "null"] }
-        class_day: { type: [string, "null"], example: "2026-03-02" }
-        session_index: { type: [integer, "null"] }
-        reason: { type: [string, "null"] }
-        note: { type: [string, "null"] }
-        code: { type: [string, "null"] }
-        flags: { type: string }
-        wall_ms: { type: integer, format: int64 }
-        utc_offset: { type: integer }
-        boot_id: { type: string }
-        mono_ns: { type: integer, format: int64 }
+        voucher_id: { type: [integer, "null"], minimum: 0 }
+        class_id: { type: [integer, "null"], minimum: 0, maximum: 4294967295 }
+        class_day: { type: [string, "null"], format: date, example: "2026-03-02" }
+        session_index: { type: [integer, "null"], minimum: 0, maximum: 63 }
+        reason: { type: [string, "null"], description: "At most 4096 bytes." }
+        note: { type: [string, "null"], description: "At most 16384 bytes." }
+        code: { type: [string, "null"], description: "At most 512 bytes." }
+        flags:
+          type: string
+          description: Distinct flags, sorted, comma-separated.
+          pattern: "^((clock|late|manual|open|test|unlisted)(,(clock|late|manual|open|test|unlisted))*)?$"
+        wall_ms: { type: integer, format: int64, minimum: 0, maximum: 253402300799999 }
+        utc_offset: { type: integer, minimum: -50400, maximum: 50400 }
+        boot_id: { type: string, description: "At most 64 bytes." }
+        mono_ns: { type: integer, format: int64, minimum: 0 }
         prev_hash: { type: string, description: 64 hex digits }
         hash: { type: string, description: 64 hex digits }
     Receipt:

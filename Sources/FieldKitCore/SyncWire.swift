@@ -308,6 +308,8 @@ public struct Problem: Codable, Sendable, Equatable, Error {
     public var expected_seq: Int64?
     /// For `overloaded` and `too-many-attempts`: seconds to wait (the Retry-After header, not in the body).
     public var retryAfter: Int64?
+    /// Answered before the body was read: the server asks the client to close the connection.
+    public var closeConnection = false
 
     enum CodingKeys: String, CodingKey {
         case type, title, status, detail, expected_seq

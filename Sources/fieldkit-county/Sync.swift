@@ -22,6 +22,16 @@ extension FieldKitCounty {
         @Option(help: "The port (0 picks a free one, printed at start).")
         var port = 8080
 
+        @Option(help: "Failed enrollments allowed per address in 10 minutes before it must wait.")
+        var enrollmentAttempts = 10
+
+        func validate() throws {
+            guard (1...1_000_000).contains(enrollmentAttempts) else {
+                throw usageError(flag: "--enrollment-attempts", expected: "count", value: "\(enrollmentAttempts)")
+            }
+            guard (0...65_535).contains(port) else { throw usageError(flag: "--port", expected: "port", value: "\(port)") }
+        }
+
         @OptionGroup var language: LanguageOption
 
         func run() throws {
@@ -30,7 +40,8 @@ extension FieldKitCounty {
                 let store = SQLiteCountyStore(office: try options.open(), logger: logger)
                 let t = language.localizer()
                 let host = host
-                let app = buildApplication(service: SyncService(store: store), host: host, port: port, logger: logger) { bound in
+                let throttle = EnrollmentThrottle(perPeer: enrollmentAttempts)
+                let app = buildApplication(service: SyncService(store: store), host: host, port: port, throttle: throttle, logger: logger) { bound in
                     say(t("cli.serve.listening", ["url": "http://\(host):\(bound)"]))
                 }
                 let done = DispatchSemaphore(value: 0)

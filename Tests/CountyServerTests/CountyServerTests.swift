@@ -325,6 +325,9 @@ struct OpenAPITests {
             try await client.execute(uri: "/openapi.yaml", method: .get) { r in
                 #expect(r.status == .ok)
                 let text = String(buffer: r.body)
+                // Built into the binary, and the same as the file beside the code (Scripts/gen-openapi)
+                let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/CountyServer/openapi.yaml")
+                #expect(text == (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .newlines), "run Scripts/gen-openapi")
                 for path in ["/v1/enroll:", "/v1/devices/{device}/events:", "/v1/sites/{site}/bundle:", "/v1/health:"] {
                     #expect(text.contains(path), "\(path)")
                 }
@@ -332,6 +335,7 @@ struct OpenAPITests {
                     "unauthenticated", "unknown-device", "bad-signature", "device-revoked", "gap", "fork", "too-large",
                     "invalid-batch", "tampered-event", "overloaded", "wrong-site", "enrollment-code", "device-exists",
                     "bad-request", "invalid-request", "invalid-transfer", "internal", "incomplete-request",
+                    "invalid-event", "timeout", "too-many-attempts",
                 ] {
                     #expect(text.contains("`\(problem)`"), "\(problem)")
                 }
