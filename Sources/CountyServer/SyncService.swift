@@ -57,7 +57,7 @@ public struct SyncService<Store: CountyStore>: Sendable {
         guard id.utf8.count <= DeviceID.maxLength else { throw Problem.unknownDevice(String(id.prefix(DeviceID.maxLength)) + "…") }
         guard let time = Int64(timeText), (0...WireEvent.maxWallMs).contains(time) else {
             throw Problem("bad-request", status: 400, title: "FieldKit-Time is not a time",
-                          detail: "'\(timeText.prefix(40))' is not milliseconds since 1970 between 0 and \(WireEvent.maxWallMs)")
+                          detail: "FieldKit-Time '\(timeText.prefix(40))' is not milliseconds since 1970 between 0 and \(WireEvent.maxWallMs)")
         }
         guard let device = try store.device(id) else { throw Problem.unknownDevice(id) }
         guard device.status == "active" else {
