@@ -163,11 +163,13 @@ public final class SyncClient {
                     batchLimit = max(1, min(batchLimit, batch.events.count) / 2)
                     continue
                 case 429, 503:
-                    retryAfter = response.header("Retry-After").flatMap(Double.init)
+                    // Anyone on the way can answer this: a wait past 10 minutes (or not a number) is not taken.
+                    retryAfter = response.header("Retry-After").flatMap(Double.init).map { $0.isFinite ? min(max($0, 0), 600) : 0 }
                     lastFailure = "county busy (\(response.status))"
-                case 400 where (try? JSONDecoder().decode(Problem.self, from: Data(response.body)))?.name == "incomplete-request":
-                    // The body was cut off on the way: nothing was stored; send it again.
-                    lastFailure = "the request was cut off on the way"
+                case 400 where (try? JSONDecoder().decode(Problem.self, from: Data(response.body)))?.name == "incomplete-request",
+                    408:
+                    // The body was cut off on the way, or came too slowly for the county: nothing was stored; send it again.
+                    lastFailure = "the request was cut off or too slow on the way"
                 case 400..<500:
                     throw refusal(response)
                 default:
