@@ -24,6 +24,10 @@ extension FieldKitCounty {
 
         @OptionGroup var language: LanguageOption
 
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw usageError(flag: "--port", expected: "port", value: "\(port)") }
+        }
+
         func run() throws {
             try guarded {
                 let logger = makeLogger()
@@ -58,8 +62,12 @@ extension FieldKitCounty {
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
             @Option(help: "The site.") var site: String
-            @Option(help: "Hours the code stays usable.") var hours = CountyOffice.enrollmentHours
+            @Option(help: "Hours the code stays usable (1 to 720).") var hours = CountyOffice.enrollmentHours
             @Flag(help: "Print JSON.") var json = false
+
+            func validate() throws {
+                guard (1...720).contains(hours) else { throw usageError(flag: "--hours", expected: "hours", value: "\(hours)") }
+            }
 
             func run() throws {
                 try guarded {
@@ -180,7 +188,10 @@ extension FieldKitCounty {
                     say(try jsonLine(events))
                 } else {
                     for e in events {
-                        say("\(e.device) #\(e.seq) \(e.time.localDescription()) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)")
+                        // Device-sent: say() escapes kind, direction and flags; a time no clock
+                        // can show is printed as its milliseconds.
+                        let time = e.time.milliseconds.magnitude < 1 << 52 ? e.time.localDescription() : "ms:\(e.time.milliseconds)"
+                        say("\(e.device) #\(e.seq) \(time) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)")
                     }
                 }
                 return .ok
