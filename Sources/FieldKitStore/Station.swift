@@ -159,6 +159,8 @@ public final class Station {
             key = made
         }
         guard let key else { throw StationError.badDeviceKey("\(pendingPath) is not an Ed25519 key") }
+        // A write-ahead log without its database would be replayed into the new one: set aside.
+        if !Files.exists(dbPath) { _ = try retire([Layout.database + "-wal", Layout.database + "-shm"], home: home, clock: clock) }
         try Files.writeAtomically(
             Array((Base64.encode(key.publicKey.rawRepresentation) + "\n").utf8), to: home + "/" + Layout.devicePublicKey)
         try Files.writeAtomically(Array((rootText + "\n").utf8), to: home + "/" + Layout.countyRoot)
@@ -206,9 +208,15 @@ public final class Station {
             let existing = try Station(home: home, clock: clock)
             throw StationError.alreadyInitialized(home, site: existing.siteID)
         }
+        return try retire([Layout.deviceKey, Layout.devicePublicKey, Layout.database + "-wal", Layout.database + "-shm"], home: home, clock: clock)
+    }
+
+    /// Renames each of these files of the home that exists to `NAME.retired-<UTC time>` (a
+    /// counter added rather than overwrite an earlier one); returns the new paths.
+    static func retire(_ names: [String], home: String, clock: any StationClock) throws -> [String] {
         let stamp = String(clock.now().description.prefix(19)).replacing(":", with: "") + "Z"
         var retired: [String] = []
-        for name in [Layout.deviceKey, Layout.devicePublicKey, Layout.database + "-wal", Layout.database + "-shm"] {
+        for name in names {
             let path = home + "/" + name
             guard Files.exists(path) else { continue }
             var target = "\(path).retired-\(stamp)"

@@ -113,6 +113,16 @@ struct InitTests {
         #expect(home.exists("device.key") && !home.exists("device.key.new"))
     }
 
+    @Test("a write-ahead log left without its database is set aside, never replayed into a new one")
+    func strayWriteAheadLog() throws {
+        let home = try Home()
+        try Files.makeDirectory(home.site)
+        try Files.writeAtomically(Array("not a log".utf8), to: home.site + "/fieldkit.db-wal")
+        let station = try home.initialize()
+        #expect(try station.events().map(\.seq) == [1])
+        #expect(try Files.read(home.site + "/fieldkit.db-wal.retired-2026-03-01T010000Z") == Array("not a log".utf8))
+    }
+
     @Test("a log whose device key is gone is never replaced: restore the key")
     func keyGone() throws {
         let f = try Fixture()
