@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         // System libraries: a module map and a shim header, nothing else.
@@ -119,10 +120,13 @@ let package = Package(
             dependencies: [
                 "CountyKit", "FieldKitCore", "FieldKitStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("openapi.yaml")],
+            // openapi.yaml is built in (Scripts/gen-openapi): an installed server has no resource bundle.
+            exclude: ["openapi.yaml"],
             swiftSettings: strict
         ),
         // The evidence archive: BagIt bags of a class's records (and video), signed by the device.

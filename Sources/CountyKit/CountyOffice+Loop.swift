@@ -87,7 +87,7 @@ extension CountyOffice {
         return try db.query(
             """
             SELECT v.id, v.class_id, v.name, v.id_masked, v.valid_to, v.revoked_ms, c.end_day,
-                   (SELECT count(*) FROM events e WHERE e.voucher_id = v.id AND e.kind IN ('scan', 'manual')),
+                   (SELECT count(*) FROM events e WHERE e.voucher_id = v.id AND e.kind IN ('scan', 'manual') AND e.quarantine IS NULL),
                    k.amount_fen, k.claimed_ms, k.paid_ms, k.payment_ref, k.written_off_ms
             FROM vouchers v JOIN classes c ON c.id = v.class_id LEFT JOIN claims k ON k.voucher_id = v.id
             WHERE \(condition) ORDER BY v.id
@@ -123,7 +123,8 @@ extension CountyOffice {
     public func heldAttendance(classID: UInt32) throws -> [HeldAttendance] {
         var byKey: [String: HeldAttendance] = [:]
         var order: [String] = []
-        for e in try attendance(classID: classID) where e.kind == "scan" || e.kind == "manual" {
+        // Events the county held apart (EventAudit) are never counted, whatever a reviewer accepts.
+        for e in try attendance(classID: classID) where (e.kind == "scan" || e.kind == "manual") && e.quarantine.isEmpty {
             guard let voucher = e.voucher_id, let dayText = e.class_day, let day = ClassDay(iso: dayText),
                 let session = e.session_index, let direction = e.direction
             else { continue }

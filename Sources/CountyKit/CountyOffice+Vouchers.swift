@@ -126,11 +126,20 @@ extension CountyOffice {
 
     /// The vouchers of a class (or all), by id.
     public func vouchers(classID: UInt32? = nil) throws -> [IssuedVoucher] {
+        try vouchers(where: "? IS NULL OR class_id = ?", [.int(classID), .int(classID)])
+    }
+
+    /// A voucher as issued, or nil.
+    public func issuedVoucher(_ id: UInt64) throws -> IssuedVoucher? {
+        try vouchers(where: "id = ?", [.integer(Int64(bitPattern: id))]).first
+    }
+
+    func vouchers(where condition: String, _ binds: [SQLValue]) throws -> [IssuedVoucher] {
         try db.query(
             """
             SELECT id, class_id, name, id_masked, category, valid_from, valid_to, code, revoked_ms, revoke_reason
-            FROM vouchers WHERE ? IS NULL OR class_id = ? ORDER BY id
-            """, [.int(classID), .int(classID)]
+            FROM vouchers WHERE \(condition) ORDER BY id
+            """, binds
         ) {
             IssuedVoucher(
                 voucherID: UInt64(bitPattern: $0.int64(0)), classID: UInt32(truncatingIfNeeded: $0.int64(1)),

@@ -105,12 +105,21 @@ public final class CountyOffice {
 
     /// Every voucher signing key, newest first.
     public func listKeys() throws -> [SigningKeyEntry] {
-        try db.query("SELECT kid, public_key, valid_from, valid_to, status FROM signing_keys ORDER BY created_ms DESC, kid") {
-            SigningKeyEntry(
-                kid: KeyID(UInt32(truncatingIfNeeded: $0.int64(0))), publicKey: $0.text(1) ?? "",
-                validFrom: ClassDay(number: Int($0.int64(2))), validTo: $0.optionalInt64(3).map { ClassDay(number: Int($0)) },
-                status: KeyStatus(rawValue: $0.text(4) ?? "") ?? .revoked)
-        }
+        try db.query("\(CountyOffice.keySelect) ORDER BY created_ms DESC, kid", [], CountyOffice.keyRow)
+    }
+
+    /// A voucher signing key by id.
+    public func signingKey(_ kid: KeyID) throws -> SigningKeyEntry? {
+        try db.first("\(CountyOffice.keySelect) WHERE kid = ?", [.integer(Int64(kid.value))], CountyOffice.keyRow)
+    }
+
+    static let keySelect = "SELECT kid, public_key, valid_from, valid_to, status FROM signing_keys"
+
+    static func keyRow(_ r: Statement) -> SigningKeyEntry {
+        SigningKeyEntry(
+            kid: KeyID(UInt32(truncatingIfNeeded: r.int64(0))), publicKey: r.text(1) ?? "",
+            validFrom: ClassDay(number: Int(r.int64(2))), validTo: r.optionalInt64(3).map { ClassDay(number: Int($0)) },
+            status: KeyStatus(rawValue: r.text(4) ?? "") ?? .revoked)
     }
 
     /// Makes a new active voucher signing key. The old one retires: it signs nothing more, and
@@ -170,9 +179,7 @@ public final class CountyOffice {
 
     /// Adds a training site.
     public func addSite(id: String, name: String) throws {
-        guard (1...32).contains(id.count),
-            id.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") })
-        else { throw CountyError.badSiteID(id) }
+        guard DeviceID.isValidSite(id) else { throw CountyError.badSiteID(id) }
         guard try db.first("SELECT 1 FROM sites WHERE id = ?", [.text(id)], { _ in true }) == nil else {
             throw CountyError.siteExists(id)
         }

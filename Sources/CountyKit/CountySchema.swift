@@ -162,5 +162,12 @@ enum CountySchema {
         CREATE TRIGGER claims_written_off_final BEFORE UPDATE ON claims WHEN OLD.written_off_ms IS NOT NULL
             BEGIN SELECT RAISE(ABORT, 'a written-off claim is final'); END;
         """,
+        """
+        -- County-side verification (migration 4). Why an attendance event is held apart: its
+        -- QuarantineReason codes, comma-separated, fixed when it arrives (the row is append-only);
+        -- NULL when it may be counted. A held-apart event is kept, shown, and never paid.
+        ALTER TABLE events ADD COLUMN quarantine TEXT CHECK (quarantine IS NULL OR quarantine <> '');
+        CREATE INDEX events_quarantined ON events(class_id) WHERE quarantine IS NOT NULL;
+        """,
     ]
 }

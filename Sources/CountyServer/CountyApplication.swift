@@ -3,58 +3,135 @@ import Crypto
 import FieldKitCore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
+
+/// Limits that keep one county server up when peers misbehave (see the SyncProtocol article).
+public struct ServerLimits: Sendable {
+    /// Open connections in all; more wait in the kernel's queue, using nothing of the server.
+    public var maxConnections = 512
+    /// Open connections from one address; more are closed at once.
+    public var maxConnectionsPerPeer = 32
+    /// A connection that sends nothing, or not a whole header, for this long is closed.
+    public var idleTimeout: Duration = .seconds(15)
+    /// A body must arrive within this grace plus one second per ``minimumBodyRate`` bytes.
+    public var bodyGrace: Duration = .seconds(60)
+    /// Bytes per second a body must average after the grace.
+    public var minimumBodyRate = 4096
+
+    /// The defaults.
+    public init() {}
+
+    /// How long a body of this many bytes may take.
+    func bodyDeadline(bytes: Int) -> Duration { bodyGrace + .seconds(max(0, bytes) / max(1, minimumBodyRate)) }
+}
 
 /// Builds the county's HTTP application over a store. `fieldkit-county serve` and the tests
 /// both call this. The API is written down in `openapi.yaml` beside this file.
 /// - Parameters:
 ///   - onRunning: called with the bound port once the server listens (port 0 picks a free one).
 public func buildApplication<Store: CountyStore>(
-    service: SyncService<Store>, host: String = "127.0.0.1", port: Int, logger: Logger,
+    service: SyncService<Store>, host: String = "127.0.0.1", port: Int, limits: ServerLimits = ServerLimits(), logger: Logger,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(service: service, logger: logger),
-        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "fieldkit-county"),
+    let peers = PeerConnections(limit: limits.maxConnectionsPerPeer)
+    return Application(
+        router: buildRouter(service: service, limits: limits, logger: logger),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [PeerConnectionLimit(peers: peers)],
+            idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000))),
+        configuration: ApplicationConfiguration(
+            address: .hostname(host, port: port), serverName: "fieldkit-county",
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }
 
+/// What a handler knows of a request besides the request: the peer's address.
+public struct CountyRequestContext: RequestContext, RemoteAddressRequestContext {
+    /// Hummingbird's part.
+    public var coreContext: CoreRequestContextStorage
+    /// The connected peer, when there is one (not in router tests).
+    public let remoteAddress: SocketAddress?
+    let channel: any Channel
+
+    /// A context for a request on a channel.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+        channel = source.channel
+    }
+
+    /// The peer's address for throttling: its IP, or `local` without one.
+    var peer: String { remoteAddress?.ipAddress ?? "local" }
+
+    /// Stops reading from a peer whose request is refused before its body was read: the
+    /// answer still goes out, then the connection closes instead of draining what it announced.
+    func refuseUnreadBody() {
+        guard remoteAddress != nil else { return }
+        channel.close(mode: .input, promise: nil)
+    }
+}
+
+/// Runs the checks made before a body is read; when one refuses, the body is never read.
+func beforeBody<T>(_ context: CountyRequestContext, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch {
+        context.refuseUnreadBody()
+        throw error
+    }
+}
+
 /// The routes, for tests that drive the router without a socket.
-public func buildRouter<Store: CountyStore>(service: SyncService<Store>, logger: Logger) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter<Store: CountyStore>(
+    service: SyncService<Store>, limits: ServerLimits = ServerLimits(), throttle: EnrollmentThrottle = EnrollmentThrottle(),
+    logger: Logger
+) -> Router<CountyRequestContext> {
+    let router = Router(context: CountyRequestContext.self)
     router.get("/v1/health") { _, _ in json(["status": "ok"]) }
     router.get("/openapi.yaml") { _, _ in
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url)
-        else { return Response(status: .notFound) }
-        return Response(
-            status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: openAPIDocument)))
     }
-    router.post(RouterPath(SyncWire.enrollPath)) { request, _ in
+    router.post(RouterPath(SyncWire.enrollPath)) { request, context in
         await answer(logger) {
+            let now = Int64(Date().timeIntervalSince1970)
+            try beforeBody(context) {
+                if let wait = throttle.wait(peer: context.peer, code: nil, now: now) { throw Problem.tooManyAttempts(wait) }
+                try checkLength(request, limit: 64 << 10)
+            }
             var request = request
-            let body = try await readBody(&request, limit: 64 << 10)
-            let enroll: EnrollRequest
-            do { enroll = try JSONDecoder().decode(EnrollRequest.self, from: Data(body)) } catch {
-                throw Problem("invalid-request", status: 422, title: "The body is not an enrollment request", detail: "\(error)")
+            let body = try await readBody(&request, limit: 64 << 10, deadline: limits.bodyGrace)
+            var code: String?
+            do {
+                let enroll: EnrollRequest
+                do { enroll = try JSONDecoder().decode(EnrollRequest.self, from: Data(body)) } catch {
+                    throw Problem("invalid-request", status: 422, title: "The body is not an enrollment request", detail: "\(error)")
+                }
+                code = CountyOffice.codeHash(enroll.code)
+                if let wait = throttle.wait(peer: context.peer, code: code, now: now) { throw Problem.tooManyAttempts(wait) }
+                return try encoded(service.enroll(enroll))
+            } catch let problem as Problem where problem.name != Problem.tooManyAttemptsName {
+                throttle.failed(peer: context.peer, code: code, now: now)
+                throw problem
             }
-            guard let raw = Base64.decode(enroll.public_key), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
-                let sig = Base64.decode(enroll.signature),
-                key.isValidSignature(
-                    sig, for: SyncWire.enrollMessage(code: enroll.code, site: enroll.site, device: enroll.device, publicKey: enroll.public_key))
-            else {
-                throw Problem("bad-signature", status: 401, title: "The enrollment is not signed by the key it registers")
-            }
-            return try encoded(service.store.enroll(enroll))
         }
     }
     router.post("/v1/devices/:device/events") { request, context in
         await answer(logger) {
-            var request = request
             let device = context.parameters.get("device") ?? ""
-            let body = try await readBody(&request, limit: service.maxBodyBytes)
-            let receipt = try service.upload(path: device, credentials(request), body: body)
-            return try encoded(receipt)
+            let c = credentials(request)
+            // Who is sending, before a byte of the body is read.
+            let ticket = try beforeBody(context) {
+                try checkLength(request, limit: service.maxBodyBytes)
+                return try service.enter(device: service.admit(c).0.id)
+            }
+            defer { ticket.leave() }
+            var request = request
+            let declared = request.headers[.contentLength].flatMap(Int.init) ?? service.maxBodyBytes
+            let body = try await readBody(&request, limit: service.maxBodyBytes, deadline: limits.bodyDeadline(bytes: declared))
+            return try encoded(service.receive(path: device, c, body: body))
         }
     }
     router.get("/v1/sites/:site/bundle") { request, context in
@@ -87,14 +164,29 @@ func credentials(_ request: Request) -> SyncCredentials {
         idempotencyKey: header(SyncWire.Header.idempotencyKey), signature: header(SyncWire.Header.signature))
 }
 
-/// Reads a body up to a limit; more is a 413 problem.
-func readBody(_ request: inout Request, limit: Int) async throws -> [UInt8] {
-    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-        throw Problem("too-large", status: 413, title: "The request is too large", detail: "\(length) bytes, at most \(limit)")
-    }
+/// Reads a body up to a limit (more is a 413 problem) within a deadline (later is a 408
+/// problem: a body trickled in to hold the server's memory).
+func readBody(_ request: inout Request, limit: Int, deadline: Duration) async throws -> [UInt8] {
+    try checkLength(request, limit: limit)
+    let body = request.body
     do {
-        let buffer = try await request.collectBody(upTo: limit)
-        return Array(buffer.readableBytesView)
+        return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                let buffer = try await body.collect(upTo: limit)
+                return Array(buffer.readableBytesView)
+            }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let bytes = first else {
+                throw Problem("timeout", status: 408, title: "The request body came too slowly", detail: "it did not arrive within \(deadline)")
+            }
+            return bytes
+        }
+    } catch let problem as Problem {
+        throw problem
     } catch let error as HTTPError where error.status == .contentTooLarge {
         throw Problem("too-large", status: 413, title: "The request is too large", detail: "at most \(limit) bytes")
     } catch {
@@ -103,11 +195,18 @@ func readBody(_ request: inout Request, limit: Int) async throws -> [UInt8] {
     }
 }
 
+/// A body announced larger than the limit is a 413 problem.
+func checkLength(_ request: Request, limit: Int) throws {
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        throw Problem("too-large", status: 413, title: "The request is too large", detail: "\(length) bytes, at most \(limit)")
+    }
+}
+
 /// Runs a handler; a ``Problem`` becomes `application/problem+json`, anything else a 500 problem.
 func answer(_ logger: Logger, _ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch let problem as Problem {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if problem.status == 503 || problem.status == 429 { headers[.retryAfter] = "1" }
+        if problem.status == 503 || problem.status == 429 { headers[.retryAfter] = String(problem.retryAfter ?? 1) }
         if problem.status >= 500 { logger.info("refused", metadata: ["problem": "\(problem.name)"]) }
         return Response(
             status: HTTPResponse.Status(code: problem.status), headers: headers,

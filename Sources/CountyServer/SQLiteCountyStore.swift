@@ -14,6 +14,8 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
     let office: CountyOffice
     let lock = NSLock()
     let logger: Logger
+    /// Voucher codes whose signature verified, across uploads.
+    let verified = VerifiedCodes()
 
     /// Opens the store of a county home.
     public init(office: CountyOffice, logger: Logger = Logger(label: "fieldkit-county", factory: { _ in SwiftLogNoOpLogHandler() })) {
@@ -35,14 +37,17 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
             let now = office.now().milliseconds
             return try db.transaction {
                 let hash = CountyOffice.codeHash(request.code)
+                // Every reason a code cannot be used gets the same answer, so the answers tell a
+                // guesser nothing (not even which site a code is for); the log says which.
+                func refuse(_ why: String) -> Problem {
+                    logger.info("enrollment refused", metadata: ["why": "\(why)", "site": "\(request.site)"])
+                    return Problem.enrollmentCode
+                }
                 guard let (site, expires, used, usedBy) = try db.first(
                     "SELECT site_id, expires_ms, used_ms, device_id FROM enrollment_codes WHERE code_hash = ?", [.text(hash)],
                     { ($0.text(0) ?? "", $0.int64(1), $0.optionalInt64(2), $0.text(3)) })
-                else { throw Problem.enrollmentCode("this code is not known; ask the county for a new one") }
-                guard site == request.site else {
-                    throw Problem("wrong-site", status: 403, title: "The code is for another site",
-                                  detail: "code for site \(site), device belongs to site \(request.site)")
-                }
+                else { throw refuse("unknown code") }
+                guard site == request.site else { throw refuse("code for another site") }
                 if let existing = try office.device(request.device) {
                     // The same device asking again with its code (its first answer was lost): same answer.
                     guard existing.publicKey == request.public_key, usedBy == request.device, existing.status == "active" else {
@@ -51,8 +56,8 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                     }
                     return response(request)
                 }
-                guard used == nil else { throw Problem.enrollmentCode("this code was used already; ask the county for a new one") }
-                guard now <= expires else { throw Problem.enrollmentCode("this code has expired; ask the county for a new one") }
+                guard used == nil else { throw refuse("code used") }
+                guard now <= expires else { throw refuse("code expired") }
                 guard try db.first("SELECT 1 FROM devices WHERE public_key = ?", [.text(request.public_key)], { _ in true }) == nil
                 else {
                     throw Problem("device-exists", status: 409, title: "This key is enrolled already",
@@ -117,8 +122,10 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                 let insert = try db.prepare(
                     """
                     INSERT INTO events(device_id, seq, site_id, kind, direction, voucher_id, class_id, class_day, session_index,
-                        flags, wall_ms, hash, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        flags, wall_ms, hash, body, received_ms, quarantine) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+                var audit = EventAudit(facts: office, verified: verified)
+                var quarantined = 0
                 let encoder = SyncWire.encoder()
                 let received = office.now().milliseconds
                 var head = held
@@ -137,11 +144,14 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                             throw Problem.fork("event \(e.seq) of \(device.id) differs from the one the county holds")
                         }
                     } else {
+                        let reasons = try audit.reasons(for: e, site: device.site, receivedMs: received)
+                        if !reasons.isEmpty { quarantined += 1 }
                         try insert.bind([
                             .text(device.id), .integer(e.seq), .text(device.site), .text(e.kind), .string(e.direction),
                             e.voucher_id.map { .integer(Int64(bitPattern: $0)) } ?? .null, .int(e.class_id),
                             .string(e.class_day), .int(e.session_index), .text(e.flags), .integer(e.wall_ms), .blob(hash),
                             .text(String(decoding: eventJSON(e), as: UTF8.self)), .integer(received),
+                            reasons.isEmpty ? .null : .text(reasons.map(\.rawValue).joined(separator: ",")),
                         ])
                         while try insert.step() {}
                         insert.reset()
@@ -152,7 +162,10 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                     previous = hash
                 }
                 let receipt = try office.signReceipt(device: device.id, ackedSeq: head, headHash: headHash, deviceMs: deviceMs)
-                let offset = receipt.server_ms - deviceMs
+                if quarantined > 0 {
+                    logger.info("events held apart", metadata: ["device": "\(device.id)", "events": "\(quarantined)"])
+                }
+                let offset = receipt.server_ms.subtractingClamped(deviceMs)
                 try db.run(
                     "UPDATE devices SET head_seq = ?, head_hash = ?, last_sync_ms = ?, clock_offset_ms = ? WHERE id = ?",
                     [.integer(head), .blob(headHash), .integer(receipt.server_ms), .integer(offset), .text(device.id)])
@@ -219,10 +232,10 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
 }
 
 extension Problem {
-    /// A bad, used or expired enrollment code.
-    static func enrollmentCode(_ detail: String) -> Problem {
-        Problem("enrollment-code", status: 403, title: "The enrollment code cannot be used", detail: detail)
-    }
+    /// An enrollment code that is unknown, used, expired or for another site: one answer for all.
+    static let enrollmentCode = Problem(
+        "enrollment-code", status: 403, title: "The enrollment code cannot be used",
+        detail: "the code is unknown, used, expired or for another site; check it, or ask the county for a new one")
 
     /// A device the county does not know.
     static func unknownDevice(_ id: String) -> Problem {
@@ -233,5 +246,19 @@ extension Problem {
     /// Events that contradict what the county holds: never retried.
     static func fork(_ detail: String) -> Problem {
         Problem("fork", status: 409, title: "The device's log contradicts what the county holds", detail: detail)
+    }
+}
+
+extension Problem {
+    /// The name of ``tooManyAttempts(_:)``.
+    static let tooManyAttemptsName = "too-many-attempts"
+
+    /// Too many failed enrollments from this address or for this code: wait.
+    static func tooManyAttempts(_ seconds: Int64) -> Problem {
+        var p = Problem(
+            tooManyAttemptsName, status: 429, title: "Too many failed enrollment attempts",
+            detail: "wait \(seconds) seconds, then check the code with the county")
+        p.retryAfter = seconds
+        return p
     }
 }

@@ -2,6 +2,7 @@ import CountyKit
 import Crypto
 import FieldKitCore
 import Foundation
+import Synchronization
 
 /// What the county does with a device's request, whether it came over HTTP or on a USB stick:
 /// authenticate the device, check the body, store exactly once, answer with a receipt.
@@ -24,30 +25,74 @@ public struct SyncService<Store: CountyStore>: Sendable {
         self.maxInFlight = maxInFlight
     }
 
-    /// Checks that a known, active device signed exactly this request.
-    /// - Returns: the device and its clock as stated.
-    /// - Throws: ``Problem``: `unauthenticated`, `unknown-device`, `device-revoked`, `bad-signature`.
-    public func authenticate(method: String, path: String, _ c: SyncCredentials, body: [UInt8]) throws -> (DeviceRecord, Int64) {
-        guard let id = c.device, let timeText = c.time, let time = Int64(timeText), let sigText = c.signature else {
+    /// An enrollment: the device id must be the site and the key id of the key it registers,
+    /// and the request signed by that key (proof of possession); then the code decides.
+    /// - Throws: ``Problem``: `invalid-request`, `bad-signature`, `enrollment-code`, `device-exists`.
+    public func enroll(_ enroll: EnrollRequest) throws -> EnrollResponse {
+        guard let raw = Base64.decode(enroll.public_key), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            throw Problem("invalid-request", status: 422, title: "The public key is not an Ed25519 key", detail: "send base64 of its 32 bytes")
+        }
+        guard DeviceID.isValidSite(enroll.site), enroll.device == DeviceID.make(site: enroll.site, key: key) else {
+            throw Problem("invalid-request", status: 422, title: "The device id is not the site and key id",
+                          detail: "a device id is SITE-<key id>; fieldkit init makes it")
+        }
+        guard let sig = Base64.decode(enroll.signature),
+            key.isValidSignature(
+                sig, for: SyncWire.enrollMessage(code: enroll.code, site: enroll.site, device: enroll.device, publicKey: enroll.public_key))
+        else {
+            throw Problem("bad-signature", status: 401, title: "The enrollment is not signed by the key it registers")
+        }
+        return try store.enroll(enroll)
+    }
+
+    /// The first look at a request, before its body is read: the headers name a known, active
+    /// device and state its clock as a time. Nothing of the body is read or kept for a request
+    /// that fails here.
+    /// - Throws: ``Problem``: `unauthenticated`, `bad-request`, `unknown-device`, `device-revoked`.
+    public func admit(_ c: SyncCredentials) throws -> (DeviceRecord, Int64) {
+        guard let id = c.device, let timeText = c.time, c.signature != nil else {
             throw Problem("unauthenticated", status: 401, title: "The request is not signed",
                           detail: "send FieldKit-Device, FieldKit-Time and FieldKit-Signature")
+        }
+        guard id.utf8.count <= DeviceID.maxLength else { throw Problem.unknownDevice(String(id.prefix(DeviceID.maxLength)) + "…") }
+        guard let time = Int64(timeText), (0...WireEvent.maxWallMs).contains(time) else {
+            throw Problem("bad-request", status: 400, title: "FieldKit-Time is not a time",
+                          detail: "'\(timeText.prefix(40))' is not milliseconds since 1970 between 0 and \(WireEvent.maxWallMs)")
         }
         guard let device = try store.device(id) else { throw Problem.unknownDevice(id) }
         guard device.status == "active" else {
             throw Problem("device-revoked", status: 403, title: "This device was cut off by the county",
                           detail: "device \(id) may not send; ask the county")
         }
+        return (device, time)
+    }
+
+    /// Checks that a known, active device signed exactly this request.
+    /// - Returns: the device and its clock as stated.
+    /// - Throws: ``Problem``: `unauthenticated`, `bad-request`, `unknown-device`, `device-revoked`, `bad-signature`.
+    public func authenticate(method: String, path: String, _ c: SyncCredentials, body: [UInt8]) throws -> (DeviceRecord, Int64) {
+        let (device, time) = try admit(c)
         guard let raw = Base64.decode(device.publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
-            let signature = Base64.decode(sigText),
+            let signature = c.signature.flatMap(Base64.decode),
             key.isValidSignature(
                 signature,
                 for: SyncWire.requestMessage(
-                    method: method, path: path, device: id, time: time, idempotencyKey: c.idempotencyKey ?? "", body: body))
+                    method: method, path: path, device: device.id, time: time, idempotencyKey: c.idempotencyKey ?? "", body: body))
         else {
             throw Problem("bad-signature", status: 401, title: "The signature does not verify",
-                          detail: "the request was not signed by device \(id), or was changed on the way")
+                          detail: "the request was not signed by device \(device.id), or was changed on the way")
         }
         return (device, time)
+    }
+
+    /// Takes one of the upload places: at most ``maxInFlight`` at once, one per device (a site
+    /// uploads one batch at a time). Taken before the body is read, so stalled bodies cannot pile up.
+    /// - Throws: ``Problem`` `overloaded` (503, Retry-After).
+    public func enter(device: String) throws -> UploadTicket {
+        guard inFlight.enter(device: device, limit: maxInFlight) else {
+            throw Problem("overloaded", status: 503, title: "The county server is busy", detail: "retry after a second")
+        }
+        return UploadTicket(inFlight: inFlight, device: device)
     }
 
     /// An upload: authenticate, parse, check the batch, store once.
@@ -57,10 +102,13 @@ public struct SyncService<Store: CountyStore>: Sendable {
             throw Problem("too-large", status: 413, title: "The batch is too large",
                           detail: "\(body.count) bytes, at most \(maxBodyBytes); send fewer events at once")
         }
-        guard inFlight.enter(limit: maxInFlight) else {
-            throw Problem("overloaded", status: 503, title: "The county server is busy", detail: "retry after a second")
-        }
-        defer { inFlight.leave() }
+        let ticket = try enter(device: c.device ?? "")
+        defer { ticket.leave() }
+        return try receive(path: device, c, body: body)
+    }
+
+    /// An upload whose place is taken (``enter(device:)``): authenticate, parse, check, store once.
+    public func receive(path device: String, _ c: SyncCredentials, body: [UInt8]) throws -> Receipt {
         let (record, deviceMs) = try authenticate(method: "POST", path: SyncWire.eventsPath(device: device), c, body: body)
         guard record.id == device else {
             throw Problem("bad-request", status: 400, title: "The path names another device", detail: "\(device) ≠ \(record.id)")
@@ -73,10 +121,15 @@ public struct SyncService<Store: CountyStore>: Sendable {
             throw Problem("too-large", status: 413, title: "The batch is too large",
                           detail: "\(batch.events.count) events, at most \(maxEvents); send fewer events at once")
         }
+        for e in batch.events {
+            if let problem = e.shapeProblem {
+                throw Problem("invalid-event", status: 422, title: "An event cannot have come from a fieldkit station", detail: problem)
+            }
+        }
         guard !batch.events.isEmpty, batch.device == record.id,
             batch.from == batch.events.first?.seq, batch.to == batch.events.last?.seq,
             zip(batch.events, batch.events.dropFirst()).allSatisfy({ $1.seq == $0.seq + 1 }),
-            batch.events.allSatisfy({ $0.device_id == record.id }), batch.from >= 1
+            batch.events.allSatisfy({ $0.device_id == record.id })
         else {
             throw Problem("invalid-batch", status: 422, title: "The batch is not a run of this device's events",
                           detail: "events must be consecutive, from \(batch.from) to \(batch.to), all of device \(record.id)")
@@ -104,23 +157,33 @@ public struct SyncService<Store: CountyStore>: Sendable {
     }
 }
 
-/// Counts uploads in progress.
-final class InFlight: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
+/// One upload's place, given back when it ends.
+public struct UploadTicket: Sendable {
+    let inFlight: InFlight
+    let device: String
 
-    func enter(limit: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard count < limit else { return false }
-        count += 1
-        return true
+    /// Gives the place back.
+    public func leave() { inFlight.leave(device: device) }
+}
+
+/// Uploads in progress: how many, and for which devices.
+final class InFlight: Sendable {
+    private let state = Mutex<(count: Int, devices: Set<String>)>((0, []))
+
+    func enter(device: String, limit: Int) -> Bool {
+        state.withLock {
+            guard $0.count < limit, !$0.devices.contains(device) else { return false }
+            $0.count += 1
+            $0.devices.insert(device)
+            return true
+        }
     }
 
-    func leave() {
-        lock.lock()
-        count -= 1
-        lock.unlock()
+    func leave(device: String) {
+        state.withLock {
+            $0.count -= 1
+            $0.devices.remove(device)
+        }
     }
 }
 

@@ -306,6 +306,12 @@ public struct Problem: Codable, Sendable, Equatable, Error {
     public var detail: String?
     /// For a gap: the sequence the county expects next.
     public var expected_seq: Int64?
+    /// For `overloaded` and `too-many-attempts`: seconds to wait (the Retry-After header, not in the body).
+    public var retryAfter: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, expected_seq
+    }
 
     /// The base of every problem type.
     public static let typeBase = "https://fieldkit.example/problems/"

@@ -124,9 +124,7 @@ public final class Station {
         home: String, siteID: String, rootKeyFile: [UInt8], clock: any StationClock = SystemClock(),
         logger: Logger = Logger(label: "fieldkit", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws -> Station {
-        guard !siteID.isEmpty, siteID.count <= 32,
-            siteID.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") })
-        else { throw StationError.badSiteID(siteID) }
+        guard DeviceID.isValidSite(siteID) else { throw StationError.badSiteID(siteID) }
         let rootText = String(decoding: rootKeyFile, as: UTF8.self).trimmingWhitespace()
         guard let rootRaw = Base64.decode(rootText), rootRaw.count == 32,
             (try? Curve25519.Signing.PublicKey(rawRepresentation: rootRaw)) != nil
@@ -164,7 +162,7 @@ public final class Station {
         try Files.writeAtomically(
             Array((Base64.encode(key.publicKey.rawRepresentation) + "\n").utf8), to: home + "/" + Layout.devicePublicKey)
         try Files.writeAtomically(Array((rootText + "\n").utf8), to: home + "/" + Layout.countyRoot)
-        let deviceID = "\(siteID)-\(KeyID(of: key.publicKey))"
+        let deviceID = DeviceID.make(site: siteID, key: key.publicKey)
         let db = try Database(path: dbPath)
         try db.migrate(SiteSchema.migrations)
         try db.transaction {

@@ -75,7 +75,7 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
     var uploads: [[(headers: [(name: String, value: String)], body: [UInt8], path: String)]] = []
     for d in 0..<devices {
         let key = Curve25519.Signing.PrivateKey()
-        let id = "B\(d)-\(String(d, radix: 16))"
+        let id = DeviceID.make(site: "B\(d)", key: key.publicKey)
         let publicKey = Base64.encode(key.publicKey.rawRepresentation)
         let enrollCode = try office.addDevice(site: "B\(d)").code
         let signature = Base64.encode(try key.signature(

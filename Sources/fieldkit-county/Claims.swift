@@ -121,6 +121,12 @@ extension FieldKitCounty {
                     "trainees": "\(rows.count)", "paid": "\(rows.filter { $0.amountFen > 0 }.count)",
                     "total": yuanText(sheet.totalFen), "policy": policy.id, "program": programDef.name(t),
                 ]))
+                let audit = try office.attendanceSummary(classID: classID)
+                if audit.quarantined > 0 { say(t("audit.claims", ["quarantined": "\(audit.quarantined)", "class": "\(classID)"])) }
+                say(t("audit.summary", [
+                    "class": "\(classID)", "scanned": "\(audit.scanned)", "manual": "\(audit.manual)",
+                    "share": perMille(audit.manual_per_mille), "quarantined": "\(audit.quarantined)", "reasons": "",
+                ]))
                 if submit { say(t("claims.submitted", ["count": "\(recorded.count)"])) }
                 for file in [csv, html].compactMap({ $0 }) { say(t("claims.written", ["file": file])) }
                 return .ok

@@ -176,26 +176,52 @@ extension FieldKitCounty {
         @Option(name: .customLong("class"), help: "The class id.")
         var classID: UInt32
 
-        @Flag(help: "Print JSON (one array).")
+        @Flag(help: "Print JSON (one array of events, or the summary with --summary).")
         var json = false
+
+        @Flag(name: .customLong("summary"), help: "Only the summary: scanned, manual (and their share), held apart and why.")
+        var summaryOnly = false
 
         @OptionGroup var language: LanguageOption
 
         func run() throws {
             try guarded {
-                let events = try options.open().attendance(classID: classID)
+                let office = try options.open()
+                let events = try office.attendance(classID: classID)
+                let summary = try office.attendanceSummary(classID: classID)
                 if json {
-                    say(try jsonLine(events))
-                } else {
+                    say(try jsonLine(summaryOnly ? AnyEncodable(summary) : AnyEncodable(events)))
+                    return .ok
+                }
+                let t = language.localizer()
+                func reasons(_ codes: [String]) -> String { codes.map { t("audit.reason.\($0)") }.joined(separator: ", ") }
+                if !summaryOnly {
                     for e in events {
                         // Device-sent: say() escapes kind, direction and flags; a time no clock
                         // can show is printed as its milliseconds.
                         let time = e.time.milliseconds.magnitude < 1 << 52 ? e.time.localDescription() : "ms:\(e.time.milliseconds)"
-                        say("\(e.device) #\(e.seq) \(time) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)")
+                        let held = e.quarantine.isEmpty ? "" : "  ✘ " + t("audit.held", ["reasons": reasons(e.quarantine)])
+                        say("\(e.device) #\(e.seq) \(time) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)" + held)
                     }
                 }
+                let byReason = summary.quarantine_reasons.sorted { $0.key < $1.key }.map { "\(t("audit.reason.\($0.key)")) \($0.value)" }
+                say(t("audit.summary", [
+                    "class": "\(classID)", "scanned": "\(summary.scanned)", "manual": "\(summary.manual)",
+                    "share": perMille(summary.manual_per_mille), "quarantined": "\(summary.quarantined)",
+                    "reasons": byReason.isEmpty ? "" : ": " + byReason.joined(separator: "; "),
+                ]))
                 return .ok
             }
         }
     }
+}
+
+/// `123` per mille as `12.3`.
+func perMille(_ value: Int) -> String { "\(value / 10).\(value % 10)" }
+
+/// One of two encodable shapes, for a flag that picks what `--json` prints.
+struct AnyEncodable: Encodable {
+    let encodeTo: (any Encoder) throws -> Void
+    init(_ value: some Encodable) { encodeTo = value.encode(to:) }
+    func encode(to encoder: any Encoder) throws { try encodeTo(encoder) }
 }

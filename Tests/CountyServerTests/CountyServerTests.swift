@@ -17,8 +17,9 @@ final class TestDevice: @unchecked Sendable {
     let key: Curve25519.Signing.PrivateKey
     var events: [SiteEvent] = []
 
-    init(id: String, site: String, key: Curve25519.Signing.PrivateKey = .init()) {
-        self.id = id
+    /// A device of a site; its id is the site and its key's id, as a station's is.
+    init(site: String, key: Curve25519.Signing.PrivateKey = .init()) {
+        self.id = DeviceID.make(site: site, key: key.publicKey)
         self.site = site
         self.key = key
     }
@@ -68,10 +69,16 @@ func temporaryDirectory() -> String {
 final class County: @unchecked Sendable {
     let office: CountyOffice
     let store: SQLiteCountyStore
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<CountyRequestContext>>
 
-    init(maxEvents: Int = 5000, maxInFlight: Int = 64) throws {
-        office = try CountyOffice.initialize(home: temporaryDirectory() + "/county", countyID: "141023")
+    /// The county's clock: now, unless a test sets it.
+    let clock = TestClock()
+
+    init(maxEvents: Int = 5000, maxInFlight: Int = 64, at start: Int64? = nil) throws {
+        if let start { clock.ms = start }
+        let clock = clock
+        office = try CountyOffice.initialize(
+            home: temporaryDirectory() + "/county", countyID: "141023", now: { clock.ms.map(Timestamp.init(milliseconds:)) ?? SystemClock().now() })
         try office.addSite(id: "S01", name: "School one")
         try office.addSite(id: "S02", name: "School two")
         try office.addClass(
@@ -89,6 +96,11 @@ final class County: @unchecked Sendable {
     }
 }
 
+/// A clock a test can set and move; nil reads the real time.
+final class TestClock: @unchecked Sendable {
+    var ms: Int64?
+}
+
 func problem(_ body: ByteBuffer) -> Problem? { try? JSONDecoder().decode(Problem.self, from: Data(body.readableBytesView)) }
 func receipt(_ body: ByteBuffer) -> Receipt? { try? JSONDecoder().decode(Receipt.self, from: Data(body.readableBytesView)) }
 
@@ -97,7 +109,7 @@ struct CountyServerTests {
     @Test("legal holds, releases and video disposals upload like any event and are kept as sent")
     func retentionKinds() async throws {
         let county = try County()
-        let device = TestDevice(id: "S01-cccc0003", site: "S01")
+        let device = TestDevice(site: "S01")
         for kind in [EventKind.video, .hold, .release, .disposal] { device.record(kind) }
         let code = try county.office.addDevice(site: "S01").code
         try await county.app.test(.router) { client in
@@ -120,7 +132,7 @@ struct CountyServerTests {
     @Test("enroll once; upload stored once with a signed receipt; a retry gets the same receipt; a gap names the next sequence")
     func uploadOnce() async throws {
         let county = try County()
-        let device = TestDevice(id: "S01-aaaa0001", site: "S01")
+        let device = TestDevice(site: "S01")
         for _ in 0..<10 { device.record() }
         let code = try county.office.addDevice(site: "S01").code
         try await county.app.test(.router) { client in
@@ -129,7 +141,7 @@ struct CountyServerTests {
                 #expect(r.status == .ok)
             }
             // The code works once only (for another key)
-            let other = TestDevice(id: "S01-bbbb0002", site: "S01")
+            let other = TestDevice(site: "S01")
             try await client.execute(uri: "/v1/enroll", method: .post, body: other.enrollBody(code: code)) { r in
                 #expect(r.status == .forbidden && problem(r.body)?.name == "enrollment-code")
             }
@@ -180,7 +192,7 @@ struct CountyServerTests {
     @Test("tampered event, unknown device, revoked device, replayed request with another body, fork, too large: refused, nothing stored")
     func refusals() async throws {
         let county = try County(maxEvents: 50)
-        let device = TestDevice(id: "S01-cccc0003", site: "S01")
+        let device = TestDevice(site: "S01")
         for _ in 0..<5 { device.record() }
         let code = try county.office.addDevice(site: "S01").code
         try await county.app.test(.router) { client in
@@ -202,7 +214,7 @@ struct CountyServerTests {
             let other = device.body(1...4)
             #expect(try await send(device.headers(key: key, body: good), other) == (.unauthorized, "bad-signature"))
             // An unknown device
-            let s2 = TestDevice(id: "S01-dddd0004", site: "S01")
+            let s2 = TestDevice(site: "S01")
             s2.record()
             let strangerBody = s2.body(1...1)
             let status = try await client.execute(
@@ -212,14 +224,14 @@ struct CountyServerTests {
             ) { ($0.status, problem($0.body)?.name) }
             #expect(status == (.unauthorized, "unknown-device"))
             // Too many events in one batch
-            let big = TestDevice(id: device.id, site: "S01", key: device.key)
+            let big = TestDevice(site: "S01", key: device.key)
             for _ in 0..<60 { big.record() }
             let bigBody = big.body(1...60)
             #expect(try await send(big.headers(key: SyncWire.idempotencyKey(device: device.id, from: 1, to: 60), body: bigBody), bigBody).0 == .contentTooLarge)
             #expect(try county.held(device.id) == 0)
             // The real log 1-5 goes in; then another log claiming the same range is a fork
             #expect(try await send(device.headers(key: key, body: good), good).0 == .ok)
-            let forked = TestDevice(id: device.id, site: "S01", key: device.key)
+            let forked = TestDevice(site: "S01", key: device.key)
             for _ in 0..<5 { forked.record(.initialized) }
             let forkBody = forked.body(1...5)
             #expect(try await send(device.headers(key: key, body: forkBody), forkBody) == (.conflict, "fork"))
@@ -237,7 +249,7 @@ struct CountyServerTests {
     @Test("the bundle comes with an ETag and is not sent again while unchanged; another site's is refused")
     func bundle() async throws {
         let county = try County()
-        let device = TestDevice(id: "S01-eeee0005", site: "S01")
+        let device = TestDevice(site: "S01")
         let code = try county.office.addDevice(site: "S01").code
         try await county.app.test(.router) { client in
             try await client.execute(uri: "/v1/enroll", method: .post, body: device.enrollBody(code: code)) { #expect($0.status == .ok) }
@@ -261,8 +273,8 @@ struct CountyServerTests {
     @Test("the same voucher signed in at two sites at overlapping times is flagged")
     func twoSites() async throws {
         let county = try County()
-        let a = TestDevice(id: "S01-ffff0006", site: "S01")
-        let b = TestDevice(id: "S02-ffff0007", site: "S02")
+        let a = TestDevice(site: "S01")
+        let b = TestDevice(site: "S02")
         a.record(.scan, voucher: 1_000_001, direction: .signIn, at: 1_772_416_800_000)
         b.record(.scan, voucher: 1_000_001, direction: .signIn, at: 1_772_417_400_000)
         try await county.app.test(.router) { client in
@@ -286,7 +298,7 @@ struct OverloadTests {
     @Test("too many uploads at once: 503 with Retry-After, nothing stored")
     func busy() async throws {
         let county = try County(maxInFlight: 0)
-        let device = TestDevice(id: "S01-abab0008", site: "S01")
+        let device = TestDevice(site: "S01")
         device.record()
         let code = try county.office.addDevice(site: "S01").code
         try await county.app.test(.router) { client in

@@ -1,0 +1,185 @@
+import CountyKit
+import CountyServer
+import Crypto
+import FieldKitCore
+import Foundation
+import Hummingbird
+import Logging
+import Testing
+
+/// A raw TCP connection to the server, to send what no polite client would.
+final class RawConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) { _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) } }
+
+    /// What the server sends until it closes the connection or `seconds` pass; `closed` tells which.
+    func read(seconds: Double) -> (text: String, closed: Bool) {
+        var out: [UInt8] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { return (String(decoding: out, as: UTF8.self), true) }
+            out += buffer[0..<n]
+        }
+        return (String(decoding: out, as: UTF8.self), false)
+    }
+}
+
+/// The real server on a loopback port, with tight limits so the tests run in seconds.
+struct LiveCounty {
+    let county: County
+    let port: Int
+    let task: Task<Void, Never>
+
+    init(limits: ServerLimits, maxInFlight: Int = 64) async throws {
+        county = try County()
+        let (stream, ready) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(
+            service: SyncService(store: county.store, maxInFlight: maxInFlight), port: 0, limits: limits,
+            logger: Logger(label: "county", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) { ready.yield($0) }
+        task = Task { try? await app.runService() }
+        var bound = 0
+        for await p in stream {
+            bound = p
+            break
+        }
+        port = bound
+    }
+
+    /// A plain GET, as a good client would send it.
+    func health() throws -> Bool {
+        let c = try RawConnection(port: port)
+        c.send("GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return c.read(seconds: 5).text.hasPrefix("HTTP/1.1 200")
+    }
+
+    /// Upload headers for a device, with a body announced but not (yet) sent.
+    static func stalledUpload(device: String, length: Int = 4 << 20) -> String {
+        "POST /v1/devices/\(device)/events HTTP/1.1\r\nHost: x\r\nFieldKit-Device: \(device)\r\nFieldKit-Time: 1772000000000\r\n"
+            + "FieldKit-Signature: AAAA\r\nIdempotency-Key: \(device):1-1\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n"
+    }
+}
+
+@Suite("County server limits, on a real socket", .serialized)
+struct ServerLimitsTests {
+    @Test("an unknown device announcing 4 MiB is answered 401 before a byte of the body is read")
+    func authBeforeBody() async throws {
+        let live = try await LiveCounty(limits: ServerLimits())
+        defer { live.task.cancel() }
+        let c = try RawConnection(port: live.port)
+        c.send(LiveCounty.stalledUpload(device: "S01-0badc0de"))
+        let answer = c.read(seconds: 5)
+        #expect(answer.text.hasPrefix("HTTP/1.1 401") && answer.closed, "\(answer.text.prefix(200))")
+        #expect(answer.text.contains("unknown-device"))
+        #expect(try live.health())
+    }
+
+    @Test("a known device gets one upload place: a second stalled upload of the same device is 503 at once; stalled bodies time out (408)")
+    func uploadPlaces() async throws {
+        var limits = ServerLimits()
+        limits.bodyGrace = .seconds(1)
+        limits.minimumBodyRate = 1 << 30
+        limits.idleTimeout = .seconds(30)
+        let live = try await LiveCounty(limits: limits)
+        defer { live.task.cancel() }
+        let device = TestDevice(site: "S01")
+        let code = try live.county.office.addDevice(site: "S01").code
+        let pub = Base64.encode(device.key.publicKey.rawRepresentation)
+        let sig = try device.key.signature(for: SyncWire.enrollMessage(code: code, site: "S01", device: device.id, publicKey: pub))
+        _ = try SyncService(store: live.county.store).enroll(
+            EnrollRequest(code: code, site: "S01", device: device.id, public_key: pub, signature: Base64.encode(sig)))
+        // Given one upload of the device whose body trickles
+        let first = try RawConnection(port: live.port)
+        first.send(LiveCounty.stalledUpload(device: device.id, length: 1 << 20))
+        first.send("{\"dev")
+        try await Task.sleep(for: .milliseconds(200))
+        // When a second arrives while it holds the place: 503, without waiting for its body
+        let second = try RawConnection(port: live.port)
+        second.send(LiveCounty.stalledUpload(device: device.id))
+        let busy = second.read(seconds: 3)
+        #expect(busy.text.hasPrefix("HTTP/1.1 503") && busy.text.contains("Retry-After"), "\(busy.text.prefix(200))")
+        // Then the first is cut off at its deadline (here 1 s), and its place is free again
+        let slow = first.read(seconds: 3)
+        #expect(slow.text.hasPrefix("HTTP/1.1 408") && slow.closed, "\(slow.text.prefix(200))")
+        let third = try RawConnection(port: live.port)
+        third.send(LiveCounty.stalledUpload(device: device.id, length: 2) + "{}")
+        #expect(third.read(seconds: 3).text.hasPrefix("HTTP/1.1 401"))  // its place, then its (fake) signature
+        #expect(try live.health())
+    }
+
+    @Test("half-sent headers are closed by the idle timeout (slowloris); the server still serves")
+    func slowloris() async throws {
+        var limits = ServerLimits()
+        limits.idleTimeout = .seconds(1)
+        let live = try await LiveCounty(limits: limits)
+        defer { live.task.cancel() }
+        let start = Date()
+        let c = try RawConnection(port: live.port)
+        c.send("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        let result = c.read(seconds: 5)
+        #expect(result.closed)
+        #expect(Date().timeIntervalSince(start) < 4)
+        #expect(try live.health())
+    }
+
+    @Test("one address holds at most its share of connections; the others are closed at once; freed, it is served again")
+    func perPeerCap() async throws {
+        var limits = ServerLimits()
+        limits.maxConnectionsPerPeer = 8
+        limits.idleTimeout = .seconds(30)
+        let live = try await LiveCounty(limits: limits)
+        defer { live.task.cancel() }
+        var held: [RawConnection] = []
+        for _ in 0..<8 {
+            let c = try RawConnection(port: live.port)
+            c.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n")
+            held.append(c)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let ninth = try RawConnection(port: live.port)
+        ninth.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = ninth.read(seconds: 3)
+        #expect(refused.closed && refused.text.isEmpty)
+        held.removeAll()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try live.health())
+    }
+
+    @Test("500 connections announcing 4 MiB bodies: none is read (unknown device 401, one place per device 503); the server stays up")
+    func stalledCrowd() async throws {
+        var limits = ServerLimits()
+        limits.maxConnectionsPerPeer = 600
+        limits.maxConnections = 600
+        let live = try await LiveCounty(limits: limits)
+        defer { live.task.cancel() }
+        var crowd: [RawConnection] = []
+        for i in 0..<500 {
+            let c = try RawConnection(port: live.port)
+            c.send(LiveCounty.stalledUpload(device: "S01-\(String(format: "%08x", i))"))
+            crowd.append(c)
+        }
+        var unauthorized = 0
+        for c in crowd where c.read(seconds: 2).text.hasPrefix("HTTP/1.1 401") { unauthorized += 1 }
+        #expect(unauthorized == 500)
+        #expect(try live.health())
+    }
+}
