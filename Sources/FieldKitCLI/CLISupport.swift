@@ -14,8 +14,13 @@ public func environment(_ name: String) -> String? {
 }
 
 /// Writes a line to standard output and flushes it (a reader on a pipe sees it at once).
+///
+/// The line goes through ``terminalSafe(_:)`` first: names, notes, flags and errors in it
+/// may have come from a device, a bundle or a file, and a terminal obeys ESC, BEL, CR and the
+/// bidirectional controls. A JSON line stays valid JSON with the same values (the escapes are
+/// JSON's own).
 public func say(_ line: String) {
-    print(line)
+    print(terminalSafe(line))
     fflush(stdout)
 }
 
@@ -31,11 +36,13 @@ public func processLocalizer() -> Localizer {
 }
 
 /// Prints an error as one line on standard error, in the user's language, and returns the
-/// exit code to throw.
+/// exit code to throw. Values in errors can come from input, so the line is
+/// ``terminalSafe(_:)`` (after line breaks are joined into spaces).
 public func fail(_ error: any Error, status: ExitStatus = .failure) -> ExitCode {
     let t = processLocalizer()
     let text = (error as? any LocalizedFailure)?.text(t) ?? (error as? any CustomStringConvertible)?.description ?? "\(error)"
-    fputs("\(programName): \(t("error.prefix")): \(text.split(separator: "\n").joined(separator: " "))\n", stderr)
+    let line = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).joined(separator: " ")
+    fputs("\(programName): \(t("error.prefix")): \(terminalSafe(line))\n", stderr)
     return ExitCode(status.rawValue)
 }
 
@@ -113,8 +120,10 @@ public func usageError(_ key: String, _ values: [String: String] = [:]) -> Valid
     ValidationError(processLocalizer()(key, values))
 }
 
-/// "FLAG must be EXPECTED, not 'VALUE'" in the user's language.
+/// "FLAG must be EXPECTED, not 'VALUE'" in the user's language (the value made
+/// ``terminalSafe(_:)`` and cut to 80 characters: it is whatever was typed).
 public func usageError(flag: String, expected: String, value: String) -> ValidationError {
     let t = processLocalizer()
-    return ValidationError(t("usage.must_be", ["flag": flag, "expected": t("usage.expect.\(expected)"), "value": value]))
+    let shown = terminalSafe(value.count > 80 ? String(value.prefix(80)) + "…" : value)
+    return ValidationError(t("usage.must_be", ["flag": flag, "expected": t("usage.expect.\(expected)"), "value": shown]))
 }

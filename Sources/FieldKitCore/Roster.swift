@@ -2,7 +2,9 @@
 ///
 /// UTF-8 with or without a byte-order mark; an optional header row; quoted fields as in
 /// RFC 4180. Every bad row is reported with its line number and nothing is issued until all
-/// rows are good.
+/// rows are good. A name or category holding a character a terminal would obey (a control or
+/// bidirectional character, see ``Unicode/Scalar/isHiddenControl``) is a bad row: names go
+/// onto voucher cards, sheets and every screen.
 public struct Roster: Sendable {
     /// One trainee.
     public struct Row: Sendable {
@@ -38,6 +40,14 @@ public struct Roster: Sendable {
             }
             guard !cells[0].isEmpty else {
                 problems.append(.emptyName(line: line))
+                continue
+            }
+            if let c = firstHiddenControl(in: cells[0]) {
+                problems.append(.hiddenCharacter(line: line, field: .name, c))
+                continue
+            }
+            if cells.count == 3, let c = firstHiddenControl(in: cells[2]) {
+                problems.append(.hiddenCharacter(line: line, field: .category, c))
                 continue
             }
             do {
@@ -133,11 +143,14 @@ public enum RosterProblem: Sendable, Equatable, LocalizedFailure {
     case sameID(line: Int, first: Int)
     /// A bad ID number.
     case badID(line: Int, name: String, IDNumberError)
+    /// A control or bidirectional character in the name or category (named by code point,
+    /// never printed).
+    case hiddenCharacter(line: Int, field: RosterField, Unicode.Scalar)
 
     /// The line number.
     public var line: Int {
         switch self {
-        case .fieldCount(let l, _), .emptyName(let l), .sameID(let l, _), .badID(let l, _, _): l
+        case .fieldCount(let l, _), .emptyName(let l), .sameID(let l, _), .badID(let l, _, _), .hiddenCharacter(let l, _, _): l
         }
     }
 
@@ -147,6 +160,8 @@ public enum RosterProblem: Sendable, Equatable, LocalizedFailure {
         case .emptyName(let l): ("error.roster.name", ["line": String(l)])
         case .sameID(let l, let f): ("error.roster.same_id", ["line": String(l), "first": String(f)])
         case .badID(let l, let name, let e): ("error.roster.bad_id", ["line": String(l), "name": name, "error": e.description])
+        case .hiddenCharacter(let l, let field, let c):
+            ("error.roster.hidden_character.\(field.rawValue)", ["line": String(l), "char": c.codePoint])
         }
     }
 
@@ -156,6 +171,14 @@ public enum RosterProblem: Sendable, Equatable, LocalizedFailure {
         if case .badID(_, _, let e) = self { values["error"] = e.text(t) }
         return t(key, values)
     }
+}
+
+/// A field of a roster row.
+public enum RosterField: String, Sendable, Equatable {
+    /// The trainee's name.
+    case name
+    /// The target group.
+    case category
 }
 
 /// Why a roster was refused. Nothing is issued from a refused roster.

@@ -1,4 +1,5 @@
 import CNcurses
+import FieldKitCore
 
 /// The full-screen terminal, through ncursesw. Only this file touches curses.
 final class Terminal {
@@ -87,17 +88,20 @@ final class Terminal {
 
     func clear() { erase() }
 
-    /// Writes text at a row and column with a colour; cut at the right edge.
+    /// Writes text at a row and column with a colour; cut at the right edge. Every line drawn
+    /// passes here, and names, class names and notes come from the bundle and the log: control
+    /// and bidirectional characters are shown escaped (``terminalSafe(_:)``), never obeyed.
     func put(_ text: String, row: Int, column: Int = 0, paint: Paint = .normal, bold: Bool = false) {
         guard row >= 0, row < rows, column < columns else { return }
         let attrs = fk_color_pair(Int32(paint.rawValue)) | (bold ? fk_bold() : 0)
         fk_attron(attrs)
-        _ = fk_addstr(Int32(row), Int32(column), DisplayWidth.truncate(text, to: columns - column))
+        _ = fk_addstr(Int32(row), Int32(column), DisplayWidth.truncate(terminalSafe(text), to: columns - column))
         fk_attroff(attrs)
     }
 
     /// Fills a whole row with a colour and text.
     func band(_ text: String, row: Int, paint: Paint, bold: Bool = false, centered: Bool = false) {
+        let text = terminalSafe(text)  // before measuring, so an escape is centred like any text
         let line = centered ? DisplayWidth.center(text, in: columns) : DisplayWidth.pad(text, to: columns)
         put(line, row: row, paint: paint, bold: bold)
     }

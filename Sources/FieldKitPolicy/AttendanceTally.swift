@@ -146,7 +146,9 @@ public struct AttendanceTally: Sendable, Equatable {
             var flags = r.flags
             var minutes = 0
             if let out = r.signedOut {
-                minutes = Int(max(0, min(out, end) - max(r.signedIn, start)) / 60_000)
+                // Both ends clipped into the window first: a device's Int64.min is no overflow.
+                let from = max(r.signedIn, start), to = min(out, end)
+                minutes = to > from ? Int((to - from) / 60_000) : 0
             } else {
                 flags.insert(.open)
             }

@@ -106,6 +106,9 @@ public enum RefusalCode: String, Sendable, Encodable, CaseIterable {
     case testVoucher = "test_voucher"
     /// The class's programme is not in the policy.
     case unknownProgram = "unknown_program"
+    /// The amount does not fit in the money type (a hand-made policy's amounts, absurd class
+    /// dates): refused instead of wrapped round.
+    case amountTooLarge = "amount_too_large"
 }
 
 /// One line of how an amount was reached: a translation key (`policy.line.*`) and its values.
@@ -183,6 +186,19 @@ extension Policy {
         }
         var lines: [RuleLine] = []
         var total: Money = 0
+        // Money arithmetic reports overflow instead of trapping; an amount that does not fit
+        // (absurd dates or a hand-made policy) refuses the claim after the rules have run.
+        var overflowed = false
+        func plus(_ a: Money, _ b: Money) -> Money {
+            let (r, o) = a.addingReportingOverflow(b)
+            if o { overflowed = true }
+            return o ? 0 : r
+        }
+        func times(_ a: Money, _ b: Money) -> Money {
+            let (r, o) = a.multipliedReportingOverflow(by: b)
+            if o { overflowed = true }
+            return o ? 0 : r
+        }
         var rules = program.rules[...]
         while let rule = rules.popFirst() {
             switch rule {
@@ -208,27 +224,27 @@ extension Policy {
                 var sum: Money = 0
                 for tier in r.tiers where left > 0 {
                     let n = tier.days.map { min($0, left) } ?? left
-                    let amount = Money(n) * fen(yuan: tier.perDay)
+                    let amount = times(Money(n), fen(yuan: tier.perDay))
                     lines.append(RuleLine(
                         key: "per_day", values: ["days": String(n), "rate": yuanString(fen(yuan: tier.perDay)), "amount": yuanString(amount), "clause": r.clause],
                         amount: amount))
-                    sum += amount
+                    sum = plus(sum, amount)
                     left -= n
                 }
-                total += capped(sum, fen(yuan: r.cap), r.clause, &lines)
+                total = plus(total, capped(sum, fen(yuan: r.cap), r.clause, &lines))
             case .perDay(let r):
                 guard counted.days > 0 else { return refuse(.notEnoughDays, ["days": "0", "min": "1"]) }
                 let extra = min(max(0, request.context.extraApprovedDays), r.extraDaysMax ?? 0)
-                let amount = Money(counted.days) * fen(yuan: r.perDay)
+                let amount = times(Money(counted.days), fen(yuan: r.perDay))
                 lines.append(RuleLine(
                     key: "per_day", values: ["days": String(counted.days), "rate": yuanString(fen(yuan: r.perDay)), "amount": yuanString(amount), "clause": r.clause],
                     amount: amount))
                 var cap = fen(yuan: r.cap)
                 if extra > 0 {
-                    cap += Money(extra) * fen(yuan: r.perDay)
+                    cap = plus(cap, times(Money(extra), fen(yuan: r.perDay)))
                     lines.append(RuleLine(key: "extra_days", values: ["extra": String(extra), "cap": yuanString(cap), "clause": r.clause], amount: 0))
                 }
-                total += capped(amount, cap, r.clause, &lines)
+                total = plus(total, capped(amount, cap, r.clause, &lines))
             case .flat(let r):
                 let byDays = r.minDays.map { counted.days >= $0 } ?? false
                 let byHours = r.minHours.map { counted.hours >= $0 } ?? false
@@ -244,13 +260,13 @@ extension Policy {
                     key: key, values: ["amount": yuanString(amount), "days": String(counted.days), "hours": String(counted.hours),
                                        "min_days": r.minDays.map(String.init) ?? "", "min_hours": r.minHours.map(String.init) ?? "", "clause": r.clause],
                     amount: amount))
-                total += amount
+                total = plus(total, amount)
             case .perHour(let r):
                 if r.requiresCertificate == true && !request.context.certificateObtained { return refuse(.notEligible, ["what": "certificate", "clause": r.clause]) }
                 guard counted.hours > 0 else { return refuse(.notEnoughHours, ["hours": "0", "min": "1"]) }
                 let level = String(info.level)
                 guard let rate = r.perHour[level] ?? r.perHour["*"] else { return refuse(.notEligible, ["what": "level \(level)", "clause": r.clause]) }
-                let amount = Money(counted.hours) * fen(yuan: rate)
+                let amount = times(Money(counted.hours), fen(yuan: rate))
                 lines.append(RuleLine(
                     key: "per_hour", values: ["hours": String(counted.hours), "rate": yuanString(fen(yuan: rate)), "amount": yuanString(amount), "clause": r.clause],
                     amount: amount))
@@ -260,13 +276,13 @@ extension Policy {
                     let share = request.context.offlineShare ?? Ratio(0, 1)!
                     let step = steps.first { s in s.belowPercent.map { !share.atLeast(percent: $0) } ?? true }
                     let percent = step?.percent ?? 100
-                    let scaled = sum * Money(percent) / 100
+                    let scaled = times(sum, Money(percent)) / 100
                     lines.append(RuleLine(
                         key: "scaled", values: ["share": share.description, "percent": String(percent), "amount": yuanString(scaled), "clause": r.clause],
                         amount: scaled - sum))
                     sum = scaled
                 }
-                total += sum
+                total = plus(total, sum)
             case .byLevel(let r):
                 if r.requiresCertificate == true && !request.context.certificateObtained { return refuse(.notEligible, ["what": "certificate", "clause": r.clause]) }
                 guard let base = r.amounts[String(info.level)] ?? r.amounts["*"] else {
@@ -274,27 +290,28 @@ extension Policy {
                 }
                 let amount = fen(yuan: base)
                 lines.append(RuleLine(key: "by_level", values: ["level": String(info.level), "amount": yuanString(amount), "clause": r.clause], amount: amount))
-                total += amount
+                total = plus(total, amount)
                 let uplift = (r.upliftPercent ?? [:]).filter { request.categories.contains($0.key) }.map(\.value).max() ?? 0
                 if uplift > 0 {
-                    let more = amount * Money(uplift) / 100
+                    let more = times(amount, Money(uplift)) / 100
                     lines.append(RuleLine(key: "uplift", values: ["percent": String(uplift), "amount": yuanString(more), "clause": r.clause], amount: more))
-                    total += more
+                    total = plus(total, more)
                 }
             case .livingAllowance(let r):
                 guard !request.categories.isDisjoint(with: r.categories), counted.days > 0 else { continue }
-                let amount = Money(counted.days) * fen(yuan: r.perDay)
+                let amount = times(Money(counted.days), fen(yuan: r.perDay))
                 lines.append(RuleLine(
                     key: "living", values: ["days": String(counted.days), "rate": yuanString(fen(yuan: r.perDay)), "amount": yuanString(amount), "clause": r.clause],
                     amount: amount))
-                total += amount
+                total = plus(total, amount)
             case .catalogue(let r):
                 if r.requiresCertificate == true && !request.context.certificateObtained { return refuse(.notEligible, ["what": "certificate", "clause": r.clause]) }
                 guard let amount = request.context.catalogueAmount else { return refuse(.notEligible, ["what": "catalogue amount", "clause": r.clause]) }
                 lines.append(RuleLine(key: "catalogue", values: ["amount": yuanString(amount), "clause": r.clause], amount: amount))
-                total += amount
+                total = plus(total, amount)
             }
         }
+        if overflowed { return refuse(.amountTooLarge) }
         if tally.flagged.days > 0 || !tally.reviewItems.isEmpty {
             lines.append(RuleLine(
                 key: request.context.acceptFlagged ? "flagged_accepted" : tally.flagged.days == 0 && tally.flagged.hours == 0 ? "flagged_nothing" : "flagged_held",

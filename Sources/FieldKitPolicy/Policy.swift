@@ -318,7 +318,12 @@ extension Policy {
         }
     }
 
-    /// What JSON cannot say: amounts not negative, tiers in order, programme ids that exist.
+    /// The largest amount a policy may name, in yuan: every product of an amount with days or
+    /// class hours then fits in ``Money``.
+    public static let largestYuan: Double = 1_000_000
+
+    /// What JSON cannot say: amounts not negative and at most ``largestYuan``, percents and
+    /// day counts in range, tiers in order, programme ids that exist.
     func check(source: String) throws {
         func fail(_ field: String, _ reason: String) -> PolicyError { PolicyError(source: source, field: field, reason: reason) }
         guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
@@ -333,12 +338,19 @@ extension Policy {
             guard !program.rules.isEmpty else { throw fail("programs[\(p)].rules", "must have at least one rule") }
             for (r, rule) in program.rules.enumerated() {
                 let at = "programs[\(p)].rules[\(r)]"
-                func money(_ v: Double, _ name: String) throws { if v < 0 || !v.isFinite { throw fail("\(at).\(name)", "must not be negative") } }
+                func money(_ v: Double, _ name: String) throws {
+                    if v < 0 || !v.isFinite { throw fail("\(at).\(name)", "must not be negative") }
+                    if v > Policy.largestYuan { throw fail("\(at).\(name)", "must be at most \(Int(Policy.largestYuan)) yuan") }
+                }
+                func percent(_ v: Int, _ name: String, most: Int = 1000) throws {
+                    if !(0...most).contains(v) { throw fail("\(at).\(name)", "must be 0 to \(most)") }
+                }
                 switch rule {
                 case .tieredPerDay(let t):
                     guard !t.tiers.isEmpty else { throw fail("\(at).tiers", "must have at least one tier") }
                     for (i, tier) in t.tiers.enumerated() {
                         try money(tier.perDay, "tiers[\(i)].per_day")
+                        if let d = tier.days, !(1...3660).contains(d) { throw fail("\(at).tiers[\(i)].days", "must be 1 to 3660") }
                         if i < t.tiers.count - 1, (tier.days ?? 0) <= 0 { throw fail("\(at).tiers[\(i)].days", "must be more than 0 (only the last tier may leave it out)") }
                     }
                     try money(t.cap, "cap")
@@ -347,13 +359,19 @@ extension Policy {
                 case .perDay(let d):
                     try money(d.perDay, "per_day")
                     try money(d.cap, "cap")
+                    if let m = d.extraDaysMax { try percent(m, "extra_days_max", most: 366) }
                 case .flat(let f):
                     try money(f.amount, "amount")
                 case .perHour(let h):
                     for (k, v) in h.perHour { try money(v, "per_hour.\(k)") }
                     for (k, v) in h.cap { try money(v, "cap.\(k)") }
+                    for (i, step) in (h.offlineShareScale ?? []).enumerated() {
+                        try percent(step.percent, "offline_share_scale[\(i)].percent")
+                        if let b = step.belowPercent { try percent(b, "offline_share_scale[\(i)].below_percent", most: 100) }
+                    }
                 case .byLevel(let b):
                     for (k, v) in b.amounts { try money(v, "amounts.\(k)") }
+                    for (k, v) in b.upliftPercent ?? [:] { try percent(v, "uplift_percent.\(k)") }
                     for k in (b.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
                 case .livingAllowance(let l):
                     try money(l.perDay, "per_day")

@@ -154,25 +154,27 @@ public enum ClaimSheetPage {
     }
 
     /// The sheet as CSV: UTF-8 with a byte-order mark (Excel and WPS), one row per trainee, the
-    /// rule lines joined by `; `, then the total.
+    /// rule lines joined by `; `, then the total. Text cells are neutralised (``csvField(_:)``);
+    /// numbers (class, voucher, days, hours, amounts) stay numbers.
     public static func csv(_ sheet: ClaimSheet, localizer t: Localizer) -> [UInt8] {
         var lines = [[
             t("sheet.class"), t("sheet.voucher"), t("sheet.name"), t("sheet.id"), t("claims.category"), t("claims.days"),
             t("claims.hours"), t("claims.flagged_days"), t("claims.review"), t("claims.amount"), t("claims.refused"),
             t("claims.lines"),
-        ]]
+        ].map(csvField)]
         for row in sheet.rows {
             lines.append([
-                String(sheet.classInfo.id), String(row.voucherID), row.name, row.idMasked, row.category ?? "", String(row.days),
-                String(row.hours), String(row.flaggedDays), row.review.joined(separator: "; "),
-                yuanString(row.amountFen), row.refusal ?? "", row.lines.joined(separator: "; "),
+                csvNumber(sheet.classInfo.id), csvNumber(row.voucherID), csvField(row.name), csvField(row.idMasked),
+                csvField(row.category ?? ""), csvNumber(row.days), csvNumber(row.hours), csvNumber(row.flaggedDays),
+                csvField(row.review.joined(separator: "; ")), csvNumber(yuanString(row.amountFen)), csvField(row.refusal ?? ""),
+                csvField(row.lines.joined(separator: "; ")),
             ])
         }
         lines.append([
-            String(sheet.classInfo.id), "", t("claims.total.short"), "", "", "", "", "", "",
-            yuanString(sheet.totalFen), "", "",
+            csvNumber(sheet.classInfo.id), "", csvField(t("claims.total.short")), "", "", "", "", "", "",
+            csvNumber(yuanString(sheet.totalFen)), "", "",
         ])
-        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
+        return [0xEF, 0xBB, 0xBF] + Array(lines.map(csvRecord).joined(separator: "\r\n").utf8) + [13, 10]
     }
 }
 

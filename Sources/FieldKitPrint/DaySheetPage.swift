@@ -48,25 +48,27 @@ public enum DaySheetPage {
     }
 
     /// The sheet as CSV: UTF-8 with a byte-order mark (Excel and WPS need it), one row per
-    /// trainee and session, then a totals row per session.
+    /// trainee and session, then a totals row per session. Text cells are neutralised
+    /// (``csvField(_:)``); the row number and the voucher number stay numbers.
     public static func csv(_ sheet: DaySheet, localizer t: Localizer) -> [UInt8] {
         var lines = [[
             t("sheet.date"), t("sheet.class"), t("sheet.session", ["n": "", "window": ""]).trimmingWhitespace(), t("sheet.no"),
             t("sheet.name"), t("sheet.id"), t("sheet.voucher"), t("sheet.in"), t("sheet.out"), t("sheet.flags"),
-        ]]
+        ].map(csvField)]
+        let classCell = csvField("\(sheet.classInfo.id) \(sheet.classInfo.name)")
         for session in sheet.sessions {
             for (i, row) in session.rows.enumerated() {
                 lines.append([
-                    sheet.day.description, "\(sheet.classInfo.id) \(sheet.classInfo.name)", session.window.description,
-                    String(i + 1), row.name, row.idMasked, String(row.voucherID),
-                    row.signedIn?.localClock(utcOffset: sheet.utcOffset) ?? "",
-                    row.signedOut?.localClock(utcOffset: sheet.utcOffset) ?? "", flags(row, t),
+                    csvField(sheet.day.description), classCell, csvField(session.window.description),
+                    csvNumber(i + 1), csvField(row.name), csvField(row.idMasked), csvNumber(row.voucherID),
+                    csvField(row.signedIn?.localClock(utcOffset: sheet.utcOffset) ?? ""),
+                    csvField(row.signedOut?.localClock(utcOffset: sheet.utcOffset) ?? ""), csvField(flags(row, t)),
                 ])
             }
-            lines.append([sheet.day.description, "\(sheet.classInfo.id) \(sheet.classInfo.name)", session.window.description,
-                          "", totals(session, t), "", "", "", "", ""])
+            lines.append([csvField(sheet.day.description), classCell, csvField(session.window.description),
+                          "", csvField(totals(session, t)), "", "", "", "", ""])
         }
-        return [0xEF, 0xBB, 0xBF] + Array(lines.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\r\n").utf8) + [13, 10]
+        return [0xEF, 0xBB, 0xBF] + Array(lines.map(csvRecord).joined(separator: "\r\n").utf8) + [13, 10]
     }
 
     static func flags(_ row: DaySheet.Row, _ t: Localizer) -> String {

@@ -114,6 +114,14 @@ public enum Files {
         guard mkdir(path, mode) == 0 || errno == EEXIST else { throw FileError.cannotWrite(path, reason: errnoText()) }
     }
 
+    /// Renames a file (replacing `to` if it exists: callers check first) and makes the rename
+    /// durable (the folder is synced).
+    /// - Throws: ``FileError`` naming the path.
+    public static func move(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw FileError.cannotWrite(to, reason: errnoText()) }
+        syncDirectory(of: to)
+    }
+
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 

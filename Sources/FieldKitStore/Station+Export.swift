@@ -3,7 +3,8 @@ import FoundationEssentials
 
 extension Station {
     /// The log as CSV for Excel/WPS: UTF-8 with a byte-order mark, local times, names from the
-    /// roster beside the voucher (the log itself holds no names).
+    /// roster beside the voucher (the log itself holds no names). Text cells are neutralised
+    /// (``csvField(_:)``): a name or note like `=cmd|…` is shown, never computed.
     public func exportCSV() throws -> [UInt8] {
         var out: [UInt8] = [0xEF, 0xBB, 0xBF]
         let header = [
@@ -20,12 +21,13 @@ extension Station {
                 session = info.sessions[i].description
             }
             let row = [
-                String(e.seq), e.wallTime.localDescription(utcOffset: e.utcOffset), e.wallTime.description,
-                e.kind.rawValue, e.direction?.rawValue ?? "", e.voucherID.map(String.init) ?? "", r?.name ?? "",
-                r?.idMasked ?? "", e.classID.map(String.init) ?? "", e.classDay?.description ?? "", session,
-                e.reason ?? "", e.flags, e.note ?? "", hexString(e.hash),
+                csvNumber(e.seq), csvField(e.wallTime.localDescription(utcOffset: e.utcOffset)), csvField(e.wallTime.description),
+                csvField(e.kind.rawValue), csvField(e.direction?.rawValue ?? ""), e.voucherID.map(csvNumber) ?? "",
+                csvField(r?.name ?? ""), csvField(r?.idMasked ?? ""), e.classID.map(csvNumber) ?? "",
+                csvField(e.classDay?.description ?? ""), csvField(session), csvField(e.reason ?? ""), csvField(e.flags),
+                csvField(e.note ?? ""), csvField(hexString(e.hash)),
             ]
-            out += Array((row.map(csvField).joined(separator: ",") + "\r\n").utf8)
+            out += Array((csvRecord(row) + "\r\n").utf8)
         }
         return out
     }

@@ -33,6 +33,10 @@ public final class Station {
         public static let database = "fieldkit.db"
         /// The device's private key (mode 0600).
         public static let deviceKey = "device.key"
+        /// The device key while `init` is under way: renamed to ``deviceKey`` only once the
+        /// database and its first event are committed, so `device.key` without `fieldkit.db`
+        /// always means a log that existed and is gone, never an unfinished `init`.
+        public static let pendingDeviceKey = "device.key.new"
         /// The device's public key.
         public static let devicePublicKey = "device.pub"
         /// A copy of the pinned county root key.
@@ -43,10 +47,22 @@ public final class Station {
     public static let clockTolerance = 2 * 60_000
 
     /// Opens an initialised station.
-    /// - Throws: ``StationError/notInitialized(_:)`` when the home holds none.
-    public init(home: String, clock: any StationClock = SystemClock(), logger: Logger = Logger(label: "fieldkit", factory: { _ in SwiftLogNoOpLogHandler() }))
-        throws
-    {
+    /// - Throws: ``StationError/notInitialized(_:)`` when the home holds none;
+    ///   ``StationError/databaseMissing(home:database:keyID:)`` when the device key is there but
+    ///   the database is gone (restore it: a new `init` would start a second log under the same key).
+    public convenience init(
+        home: String, clock: any StationClock = SystemClock(),
+        logger: Logger = Logger(label: "fieldkit", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
+        if !Files.exists(home + "/" + Layout.database), Files.exists(home + "/" + Layout.deviceKey) {
+            throw StationError.databaseMissing(
+                home: home, database: home + "/" + Layout.database, keyID: Station.keyID(ofKeyFile: home + "/" + Layout.deviceKey))
+        }
+        try self.init(home: home, keyFile: Layout.deviceKey, clock: clock, logger: logger)
+    }
+
+    /// Opens a station with its key in `keyFile` (``Layout/pendingDeviceKey`` while `init` runs).
+    init(home: String, keyFile: String, clock: any StationClock, logger: Logger) throws {
         let dbPath = home + "/" + Layout.database
         guard Files.exists(dbPath) else { throw StationError.notInitialized(home) }
         let db = try Database(path: dbPath)
@@ -59,13 +75,18 @@ public final class Station {
             let rootText = try setting("root_public_key"), let rootRaw = Base64.decode(rootText),
             let root = try? Curve25519.Signing.PublicKey(rawRepresentation: rootRaw)
         else { throw StationError.notInitialized(home) }
+        let keyPath = home + "/" + keyFile
+        guard Files.exists(keyPath) else {
+            // A pending key beside it: an init that was cut off, which a rerun finishes.
+            if Files.exists(home + "/" + Layout.pendingDeviceKey) { throw StationError.notInitialized(home) }
+            throw StationError.deviceKeyMissing(home: home, key: keyPath)
+        }
         let keyBytes: [UInt8]
-        do { keyBytes = try Files.read(home + "/" + Layout.deviceKey) } catch {
+        do { keyBytes = try Files.read(keyPath) } catch {
             throw StationError.badDeviceKey("\(error)")
         }
-        guard let raw = Base64.decode(String(decoding: keyBytes, as: UTF8.self)),
-            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        else { throw StationError.badDeviceKey("\(home)/\(Layout.deviceKey) is not an Ed25519 key") }
+        guard let key = Station.privateKey(keyBytes)
+        else { throw StationError.badDeviceKey("\(keyPath) is not an Ed25519 key") }
         self.home = home
         self.db = db
         self.clock = clock
@@ -77,10 +98,27 @@ public final class Station {
         self.logger = logger
     }
 
-    /// Creates a station: the database, the device key (mode 0600), the pinned root key.
+    /// A key file's contents as a key (base64 of the raw 32 bytes), or nil.
+    static func privateKey(_ bytes: [UInt8]) -> Curve25519.Signing.PrivateKey? {
+        Base64.decode(String(decoding: bytes, as: UTF8.self)).flatMap { try? Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
+    }
+
+    /// The key id a key file holds (the end of the device id), or `?` when it cannot be read.
+    static func keyID(ofKeyFile path: String) -> String {
+        guard let bytes = try? Files.read(path), let key = privateKey(bytes) else { return "?" }
+        return KeyID(of: key.publicKey).description
+    }
+
+    /// Creates a station: the database and its first event, the device key (mode 0600), the
+    /// pinned root key.
+    ///
+    /// The key is made as ``Layout/pendingDeviceKey`` and renamed to ``Layout/deviceKey`` only
+    /// once the database and its first event are committed. So a rerun after a cut-off `init`
+    /// finishes it (same key), and `device.key` without a database is a log that was lost:
+    /// refused (restore it from backup, or ``retireDeviceKey(home:clock:)`` for a new device).
     /// - Parameters:
     ///   - rootKeyFile: the county's `root.pub` contents (base64 of the raw 32-byte key).
-    /// - Throws: ``StationError`` when the home is taken or the key is bad.
+    /// - Throws: ``StationError`` when the home is taken, its database is gone, or the key is bad.
     @discardableResult
     public static func initialize(
         home: String, siteID: String, rootKeyFile: [UInt8], clock: any StationClock = SystemClock(),
@@ -92,20 +130,35 @@ public final class Station {
             (try? Curve25519.Signing.PublicKey(rawRepresentation: rootRaw)) != nil
         else { throw StationError.badRootKey("it is not base64 of a 32-byte Ed25519 public key") }
         let dbPath = home + "/" + Layout.database
-        if Files.exists(dbPath), let existing = try? Station(home: home, clock: clock, logger: logger) {
+        let keyPath = home + "/" + Layout.deviceKey
+        let pendingPath = home + "/" + Layout.pendingDeviceKey
+        if Files.exists(keyPath) {
+            // The key is only ever put in place with a committed log beside it.
+            guard Files.exists(dbPath) else {
+                throw StationError.initWouldReuseKey(home: home, database: dbPath, keyID: keyID(ofKeyFile: keyPath))
+            }
+            let existing = try Station(home: home, clock: clock, logger: logger)  // damaged: its own error, nothing touched
             throw StationError.alreadyInitialized(home, site: existing.siteID)
         }
         try Files.makeDirectory(home)
-        let keyPath = home + "/" + Layout.deviceKey
-        let key: Curve25519.Signing.PrivateKey
-        if Files.exists(keyPath), let raw = Base64.decode(String(decoding: try Files.read(keyPath), as: UTF8.self)),
-            let existing = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        {
-            key = existing  // a previous init was cut off after writing the key
-        } else {
-            key = Curve25519.Signing.PrivateKey()
-            try Files.createPrivate(Array((Base64.encode(key.rawRepresentation) + "\n").utf8), at: keyPath)
+        var key = (try? Files.read(pendingPath)).flatMap(privateKey)
+        if Files.exists(dbPath) {
+            // No device.key: only a cut-off init leaves a database without one, and then the
+            // database holds init's own writes under the pending key and nothing else.
+            guard let pending = key, try isUnfinishedInit(dbPath, kid: KeyID(of: pending.publicKey)) else {
+                throw StationError.deviceKeyMissing(home: home, key: keyPath)
+            }
+            for suffix in ["", "-wal", "-shm"] { try Files.remove(dbPath + suffix) }
         }
+        if key == nil {
+            try Files.remove(pendingPath)  // unreadable leftovers of a cut-off write
+            let made = Curve25519.Signing.PrivateKey()
+            try Files.createPrivate(Array((Base64.encode(made.rawRepresentation) + "\n").utf8), at: pendingPath)
+            key = made
+        }
+        guard let key else { throw StationError.badDeviceKey("\(pendingPath) is not an Ed25519 key") }
+        // A write-ahead log without its database would be replayed into the new one: set aside.
+        if !Files.exists(dbPath) { _ = try retire([Layout.database + "-wal", Layout.database + "-shm"], home: home, clock: clock) }
         try Files.writeAtomically(
             Array((Base64.encode(key.publicKey.rawRepresentation) + "\n").utf8), to: home + "/" + Layout.devicePublicKey)
         try Files.writeAtomically(Array((rootText + "\n").utf8), to: home + "/" + Layout.countyRoot)
@@ -120,14 +173,60 @@ public final class Station {
                 try db.run("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", [.text(k), .text(v)])
             }
         }
-        let station = try Station(home: home, clock: clock, logger: logger)
-        try station.db.transaction {
-            if try station.head().seq == 0 {
-                _ = try station.append(EventDraft(kind: .initialized, note: "site \(siteID)"))
+        let building = try Station(home: home, keyFile: Layout.pendingDeviceKey, clock: clock, logger: logger)
+        try building.db.transaction {
+            if try building.head().seq == 0 {
+                _ = try building.append(EventDraft(kind: .initialized, note: "site \(siteID)"))
             }
         }
+        try Files.move(pendingPath, to: keyPath)
         logger.info("station initialised", metadata: ["site": "\(siteID)", "device": "\(deviceID)"])
-        return station
+        return try Station(home: home, clock: clock, logger: logger)
+    }
+
+    /// Whether a database is what a cut-off `init` left: no events but its first, and no
+    /// device id other than the pending key's.
+    static func isUnfinishedInit(_ path: String, kid: KeyID) throws -> Bool {
+        let db = try Database(path: path)
+        try db.migrate(SiteSchema.migrations)
+        let device = try db.first("SELECT value FROM settings WHERE key = 'device_id'") { $0.text(0) } ?? nil
+        let events = try db.first("SELECT count(*) FROM events") { $0.int64(0) } ?? 0
+        return events <= 1 && (device.map { $0.hasSuffix("-\(kid)") } ?? true)
+    }
+
+    /// For a PC whose database is gone and cannot be restored: keeps the old device key files
+    /// (and any write-ahead log left of the database) renamed `NAME.retired-<UTC time>`, so that
+    /// `initialize` makes a NEW key, and with it a new device id the county must enroll again.
+    /// - Returns: the retired files' new paths (none when there was no key).
+    /// - Throws: ``StationError/alreadyInitialized(_:site:)`` when the database is there (nothing
+    ///   is retired then), or what opening it throws.
+    public static func retireDeviceKey(home: String, clock: any StationClock = SystemClock()) throws -> [String] {
+        let dbPath = home + "/" + Layout.database
+        if Files.exists(dbPath) {
+            let existing = try Station(home: home, clock: clock)
+            throw StationError.alreadyInitialized(home, site: existing.siteID)
+        }
+        return try retire([Layout.deviceKey, Layout.devicePublicKey, Layout.database + "-wal", Layout.database + "-shm"], home: home, clock: clock)
+    }
+
+    /// Renames each of these files of the home that exists to `NAME.retired-<UTC time>` (a
+    /// counter added rather than overwrite an earlier one); returns the new paths.
+    static func retire(_ names: [String], home: String, clock: any StationClock) throws -> [String] {
+        let stamp = String(clock.now().description.prefix(19)).replacing(":", with: "") + "Z"
+        var retired: [String] = []
+        for name in names {
+            let path = home + "/" + name
+            guard Files.exists(path) else { continue }
+            var target = "\(path).retired-\(stamp)"
+            var n = 1
+            while Files.exists(target) {
+                n += 1
+                target = "\(path).retired-\(stamp)-\(n)"
+            }
+            try Files.move(path, to: target)
+            retired.append(target)
+        }
+        return retired
     }
 
     /// Signs bytes with the device key (Ed25519): evidence bags, so a third party can check

@@ -12,6 +12,14 @@ public enum StationError: Error, Equatable, LocalizedFailure {
     case badSiteID(String)
     /// The device key file is missing or damaged.
     case badDeviceKey(String)
+    /// The device key is there but the database is gone: restore it from backup (a new
+    /// `init` would start a second log under the same key).
+    case databaseMissing(home: String, database: String, keyID: String)
+    /// `init` where the device key is there but its database is gone: refused unless the PC is
+    /// to become a new device (`--new-device`).
+    case initWouldReuseKey(home: String, database: String, keyID: String)
+    /// The database holds a log but the device key that signs it is gone.
+    case deviceKeyMissing(home: String, key: String)
     /// No trust bundle yet.
     case noTrustBundle
     /// A voucher the roster does not list.
@@ -39,6 +47,9 @@ public enum StationError: Error, Equatable, LocalizedFailure {
         case .badRootKey(let why): ("error.station.root_key", ["why": why])
         case .badSiteID(let id): ("error.station.site_id", ["site": id])
         case .badDeviceKey(let why): ("error.station.device_key", ["why": why])
+        case .databaseMissing(let home, let db, let kid): ("error.station.database_missing", ["home": home, "database": db, "kid": kid])
+        case .initWouldReuseKey(let home, let db, let kid): ("error.station.init_reuse_key", ["home": home, "database": db, "kid": kid])
+        case .deviceKeyMissing(let home, let key): ("error.station.key_missing", ["home": home, "key": key])
         case .noTrustBundle: ("error.station.no_trust", [:])
         case .notOnRoster(let v): ("error.station.not_on_roster", ["voucher": String(v)])
         case .reasonRequired: ("error.station.reason", [:])

@@ -41,7 +41,9 @@ extension FieldKitCounty {
             if let r = offlineShare, Ratio(parsing: r).map({ $0.numerator <= $0.denominator }) != true {
                 throw usageError(flag: "--offline-share", expected: "ratio", value: r)
             }
-            if let a = catalogueAmount, Ratio(parsing: a) == nil { throw usageError(flag: "--catalogue-amount", expected: "yuan", value: a) }
+            if let a = catalogueAmount, Ratio(parsing: a).map({ $0 <= Ratio(Int64(Policy.largestYuan), 1)! }) != true {
+                throw usageError(flag: "--catalogue-amount", expected: "yuan", value: a)
+            }
             guard (0...30).contains(extraDays) else { throw usageError(flag: "--extra-days", expected: "extra_days", value: "\(extraDays)") }
         }
 
@@ -69,7 +71,7 @@ extension FieldKitCounty {
                 let context = ClaimContext(
                     employmentRate: rate, extraApprovedDays: extraDays, offlineShare: offlineShare.flatMap { Ratio(parsing: $0) },
                     certificateObtained: certificateObtained,
-                    catalogueAmount: catalogueAmount.flatMap { Ratio(parsing: $0) }.map { $0.numerator * 100 / $0.denominator },
+                    catalogueAmount: catalogueAmount.flatMap { Ratio(parsing: $0)?.times(100) },
                     acceptFlagged: acceptFlagged)
                 var rows: [ClaimRow] = []
                 for h in holders {

@@ -27,6 +27,8 @@ extension FieldKitCounty {
 
             func validate() throws {
                 guard id >= 1 else { throw usageError(flag: "--id", expected: "id", value: "\(id)") }
+                try refuseHiddenControl(flag: "--name", name)
+                try refuseHiddenControl(flag: "--location", location)
                 guard OccupationCode(trade) != nil else {
                     throw usageError(flag: "--trade", expected: "trade", value: trade)
                 }
@@ -62,5 +64,13 @@ extension FieldKitCounty {
                 }
             }
         }
+    }
+}
+
+/// Refuses a name that holds a control or bidirectional character (it would go into every
+/// bundle, sheet and screen): a usage error naming the flag and the character as `U+202E`.
+func refuseHiddenControl(flag: String, _ value: String) throws {
+    if let c = firstHiddenControl(in: value) {
+        throw usageError("usage.hidden_character", ["flag": flag, "char": c.codePoint])
     }
 }

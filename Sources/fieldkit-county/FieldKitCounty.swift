@@ -73,6 +73,8 @@ extension FieldKitCounty {
             @Option(help: "Site id (letters, digits, - or _).") var id: String
             @Option(help: "The institution's name.") var name: String
 
+            func validate() throws { try refuseHiddenControl(flag: "--name", name) }
+
             func run() throws {
                 try guarded {
                     try options.open().addSite(id: id, name: name)

@@ -69,8 +69,12 @@ extension FieldKitCounty {
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
             @Option(help: "The site.") var site: String
-            @Option(help: "Hours the code stays usable.") var hours = CountyOffice.enrollmentHours
+            @Option(help: "Hours the code stays usable (1 to 720).") var hours = CountyOffice.enrollmentHours
             @Flag(help: "Print JSON.") var json = false
+
+            func validate() throws {
+                guard (1...720).contains(hours) else { throw usageError(flag: "--hours", expected: "hours", value: "\(hours)") }
+            }
 
             func run() throws {
                 try guarded {
@@ -200,8 +204,11 @@ extension FieldKitCounty {
                 func reasons(_ codes: [String]) -> String { codes.map { t("audit.reason.\($0)") }.joined(separator: ", ") }
                 if !summaryOnly {
                     for e in events {
+                        // Device-sent: say() escapes kind, direction and flags; a time no clock
+                        // can show is printed as its milliseconds.
+                        let time = e.time.milliseconds.magnitude < 1 << 52 ? e.time.localDescription() : "ms:\(e.time.milliseconds)"
                         let held = e.quarantine.isEmpty ? "" : "  ✘ " + t("audit.held", ["reasons": reasons(e.quarantine)])
-                        say("\(e.device) #\(e.seq) \(e.time.localDescription()) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)" + held)
+                        say("\(e.device) #\(e.seq) \(time) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)" + held)
                     }
                 }
                 let byReason = summary.quarantine_reasons.sorted { $0.key < $1.key }.map { "\(t("audit.reason.\($0.key)")) \($0.value)" }

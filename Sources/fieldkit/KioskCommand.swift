@@ -13,8 +13,14 @@ extension FieldKit {
         @OptionGroup var options: HomeOptions
         @OptionGroup var language: LanguageOption
 
-        @Option(help: "Seconds between background syncs with the county (when enrolled).")
+        @Option(help: "Seconds between background syncs with the county (when enrolled), 10 to 86400.")
         var syncEvery = 300
+
+        func validate() throws {
+            guard (10...86_400).contains(syncEvery) else {
+                throw usageError(flag: "--sync-every", expected: "sync_every", value: "\(syncEvery)")
+            }
+        }
 
         func run() throws {
             try guarded {

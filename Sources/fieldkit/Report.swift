@@ -114,17 +114,18 @@ extension FieldKit {
                     case "html": try emit(Array(ClaimSheetPage.html(sheet, localizer: t).utf8), to: out)
                     case "csv": try emit(ClaimSheetPage.csv(sheet, localizer: t), to: out)
                     default:
-                        var text = t("report.class.head", ["class": "\(classID)", "name": info.name, "policy": policy.id, "program": programDef.name(t)]) + "\n"
-                        if given == nil { text += t("claims.condition.assumed_employment") + "\n" }
+                        // One entry per line, each made terminalSafe: names come from the bundle.
+                        var text = [t("report.class.head", ["class": "\(classID)", "name": info.name, "policy": policy.id, "program": programDef.name(t)])]
+                        if given == nil { text.append(t("claims.condition.assumed_employment")) }
                         for (i, r) in rows.enumerated() {
-                            text += "\(i + 1). \(r.name) \(r.id_masked)  " + t("claims.row", [
+                            text.append("\(i + 1). \(r.name) \(r.id_masked)  " + t("claims.row", [
                                 "days": "\(r.days)", "hours": "\(r.hours)", "amount": yuanText(r.amountFen),
-                            ]) + (r.flagged_days > 0 ? "  " + t("claims.row.flagged", ["days": "\(r.flagged_days)"]) : "") + "\n"
-                            for line in r.lines { text += "     " + line + "\n" }
-                            if let refusal = r.refusal { text += "     ✘ " + refusal + "\n" }
+                            ]) + (r.flagged_days > 0 ? "  " + t("claims.row.flagged", ["days": "\(r.flagged_days)"]) : ""))
+                            for line in r.lines { text.append("     " + line) }
+                            if let refusal = r.refusal { text.append("     ✘ " + refusal) }
                         }
-                        text += t("report.class.total", ["total": yuanText(sheet.totalFen)]) + "\n"
-                        try emit(Array(text.utf8), to: out)
+                        text.append(t("report.class.total", ["total": yuanText(sheet.totalFen)]))
+                        try emit(Array(text.map { terminalSafe($0) + "\n" }.joined().utf8), to: out)
                     }
                     if let out { say(t("claims.written", ["file": out])) }
                     return .ok

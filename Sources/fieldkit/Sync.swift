@@ -53,16 +53,21 @@ extension FieldKit {
             @Flag(help: "Keep syncing in the background every --interval seconds (until stopped).")
             var watch = false
 
-            @Option(help: "Seconds between syncs with --watch.")
+            @Option(help: "Seconds between syncs with --watch (5 to 86400).")
             var interval: Int = 300
 
-            @Option(help: "Most events per request (smaller for a very slow link).")
+            @Option(help: "Most events per request, 1 to 5000 (smaller for a very slow link).")
             var batch = 1000
 
             @Flag(help: "Print a JSON object.")
             var json = false
 
             @OptionGroup var language: LanguageOption
+
+            func validate() throws {
+                guard (5...86_400).contains(interval) else { throw usageError(flag: "--interval", expected: "interval", value: "\(interval)") }
+                guard (1...5000).contains(batch) else { throw usageError(flag: "--batch", expected: "batch", value: "\(batch)") }
+            }
 
             func run() throws {
                 try guarded {
