@@ -130,18 +130,19 @@ extension CountyOffice {
             else { continue }
             let key = "\(voucher)|\(dayText)|\(session)"
             let flags = Set(e.flags.split(separator: ",").map(String.init))
-            var held = byKey[key]
-            if held == nil {
+            guard var held = byKey[key] else {
                 guard direction == "in" else { continue }
                 order.append(key)
-                held = HeldAttendance(
+                byKey[key] = HeldAttendance(
                     voucherID: voucher, day: day, sessionIndex: session, inMs: e.time.milliseconds, outMs: nil, flags: flags)
-            } else if direction == "in" {
-                held!.inMs = min(held!.inMs, e.time.milliseconds)
-                held!.flags.formUnion(flags)
-            } else if e.time.milliseconds >= held!.inMs {
-                held!.outMs = max(held!.outMs ?? e.time.milliseconds, e.time.milliseconds)
-                held!.flags.formUnion(flags)
+                continue
+            }
+            if direction == "in" {
+                held.inMs = min(held.inMs, e.time.milliseconds)
+                held.flags.formUnion(flags)
+            } else if e.time.milliseconds >= held.inMs {
+                held.outMs = max(held.outMs ?? e.time.milliseconds, e.time.milliseconds)
+                held.flags.formUnion(flags)
             }
             byKey[key] = held
         }

@@ -52,10 +52,13 @@ extension FieldKitCounty {
                             ])
                         }
                     }
+                    // validate() checked each of these; the guard keeps a bad value a usage error, never a trap
+                    guard let trade = OccupationCode(trade), let startDay = ClassDay(iso: start), let endDay = ClassDay(iso: end),
+                        let windows = SessionWindow.parseList(sessions)
+                    else { throw usageError(flag: "--trade/--start/--end/--sessions", expected: "date", value: "\(start) \(end)") }
                     let info = ClassInfo(
-                        id: id, name: name, trade: OccupationCode(trade)!, level: level, location: location,
-                        startDate: ClassDay(iso: start)!, endDate: ClassDay(iso: end)!,
-                        sessions: SessionWindow.parseList(sessions)!, program: program, policy: policy)
+                        id: id, name: name, trade: trade, level: level, location: location, startDate: startDay, endDate: endDay,
+                        sessions: windows, program: program, policy: policy)
                     try options.open().addClass(info, site: site)
                     say(language.localizer()("cli.class.added", [
                         "id": "\(id)", "site": site, "name": name, "start": start, "end": end, "sessions": sessions,

@@ -146,7 +146,8 @@ extension FieldKitCounty {
 
             func run() throws {
                 try guarded {
-                    try options.open().revokeKey(KeyID(hex: kid)!)
+                    guard let key = KeyID(hex: kid) else { throw usageError(flag: "KID", expected: "kid", value: kid) }
+                    try options.open().revokeKey(key)
                     say(language.localizer()("cli.key.revoked", ["kid": kid]))
                     return .ok
                 }

@@ -110,7 +110,14 @@ extension FieldKitCounty {
             func run() throws {
                 try guarded {
                     let office = try options.open()
-                    let list = try voucher.map { [try office.voucherStatus(voucherID: $0)] } ?? office.voucherStatus(classID: classID!)
+                    let list: [VoucherStatus]
+                    if let voucher {
+                        list = [try office.voucherStatus(voucherID: voucher)]
+                    } else if let classID {
+                        list = try office.voucherStatus(classID: classID)
+                    } else {
+                        throw usageError("usage.class_or_voucher")
+                    }
                     if json {
                         say(try jsonLine(list))
                         return .ok

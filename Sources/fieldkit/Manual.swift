@@ -45,8 +45,10 @@ extension FieldKit {
                 if let at, let t = LocalTime(at) {
                     when = station.clock.now().classDay(utcOffset: station.utcOffset).at(t, utcOffset: station.utcOffset)
                 }
-                let outcome = try station.manual(
-                    voucherID: voucherID, direction: Direction(rawValue: direction)!, reason: reason, at: when)
+                guard let direction = Direction(rawValue: direction) else {
+                    throw usageError(flag: "--direction", expected: "direction", value: direction)
+                }
+                let outcome = try station.manual(voucherID: voucherID, direction: direction, reason: reason, at: when)
                 var worded = outcome
                 worded.message = outcome.line(language.localizer())
                 if json { say(try jsonLine(worded)) } else { say(worded.message) }
