@@ -33,6 +33,8 @@ struct SyncResult: Encodable {
     var ingest_events_per_second: Double
     /// The county held exactly what was sent, once (checked after both runs).
     var exactly_once: Bool
+    /// Events of the station's genuine log the county's checks held apart (must be 0).
+    var held_apart: Int64
 }
 
 /// Starts the county server in this process on a free loopback port; returns its URL.
@@ -129,11 +131,13 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
     let ingestSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1.uptimeNanoseconds) / 1e9
     let held = try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
     let total = Int64(devices * perDevice) + head
+    let heldApart = try office.db.first("SELECT count(*) FROM events WHERE quarantine IS NOT NULL") { $0.int64(0) } ?? -1
     return SyncResult(
         events: head, sync_seconds: syncSeconds, sync_events_per_second: Double(head) / syncSeconds,
         sync_requests: outcome.requests, ingest_devices: devices, ingest_events: devices * perDevice,
         ingest_seconds: ingestSeconds, ingest_events_per_second: Double(devices * perDevice) / ingestSeconds,
-        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held?.0 == total && held?.1 == total)
+        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held?.0 == total && held?.1 == total,
+        held_apart: heldApart)
 }
 
 /// What a thread started by ``spawnThread(_:)`` runs.
