@@ -20,7 +20,9 @@ import Glibc
 /// their SHA-256: the records bag stays valid on its own, and the footage of a day can be purged
 /// as a unit. Every bag is signed the same way: the device signs `tagmanifest-sha256.txt`; the
 /// signature is `tagmanifest-sha256.txt.sig` (64 raw bytes), the key `device-public-key.pem`
-/// (listed in the tag manifest). Check it with:
+/// (listed in the tag manifest), and `bag-info.txt` names the device (``deviceField``). That key
+/// is only evidence once it is checked against the county's enrolled keys (``BagVerifier`` with
+/// ``KeyPins``). Check the signature itself with:
 ///
 ///     openssl pkeyutl -verify -pubin -inkey device-public-key.pem -rawin \
 ///         -in tagmanifest-sha256.txt -sigfile tagmanifest-sha256.txt.sig

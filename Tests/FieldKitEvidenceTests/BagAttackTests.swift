@@ -124,6 +124,37 @@ struct BagAttackTests {
         _ = station
     }
 
+    @Test("garbage in any text file of a bag (manifests, fetch.txt, bag-info, the log, checkpoints, the key): findings, never a trap")
+    func garbage() throws {
+        let (station, dir) = try bags()
+        let files = [
+            "manifest-sha256.txt", "tagmanifest-sha256.txt", "bag-info.txt", "bagit.txt", "device-public-key.pem",
+            "tagmanifest-sha256.txt.sig", "data/events.jsonl", "data/checkpoints.jsonl", "data/class.json",
+        ]
+        let pieces = [
+            "../", "/", "data/", "%00", "\u{0}", "\n", "\r\n", " ", "  ", "-1", "9223372036854775807", "99999999999999999999",
+            "{", "}", "[", "\"seq\":", "\"wall_ms\":-9223372036854775808", "file:///etc/passwd", "Payload-Oxum: ", "FieldKit-Device: ",
+            String(repeating: "a", count: 64), "\u{202E}", "é", ":", "=", ".",
+        ]
+        var rng = SplitMix64(seed: 7)
+        for round in 0..<150 {
+            let target = dir + "/g\(round)"
+            sh("cp -r '\(dir)/\(round % 2 == 0 ? "bag" : "split.video-ch01-20260302")' '\(target)'")
+            let file = files[Int(rng.next() % UInt64(files.count))]
+            var text = (try? BagForgery.text(target + "/" + file)) ?? ""
+            for _ in 0..<Int(rng.next() % 6 + 1) {
+                let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
+                let offsets = Array(text.indices) + [text.endIndex]
+                text.insert(contentsOf: piece, at: offsets[Int(rng.next() % UInt64(offsets.count))])
+            }
+            try BagForgery.write(target + "/" + file, text)
+            let resealed = round % 3 == 0
+            if resealed { try BagForgery.reseal(target, signer: station) }
+            let c = try check(target)
+            #expect(resealed || !c.ok, "\(file) changed and not resealed, yet the bag passes: \(text.prefix(200))")
+        }
+    }
+
     @Test("bags written before FieldKit-Device still name their device (from Internal-Sender-Description)")
     func olderBags() throws {
         let (station, dir) = try bags()
