@@ -159,6 +159,27 @@ struct EvidenceKeyTests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/escape") && !FileManager.default.fileExists(atPath: dir + "/../escape"))
     }
 
+    @Test("a hostile bag through the binary: paths out of the bag, a link to /etc, fetch.txt sizes past Int64.max; exit 5, each named")
+    func hostileBag() throws {
+        let w = try World(trainees: 1)
+        try expectOK(run("fieldkit", ["scan", "--home", w.site, w.codes[0].code]))
+        let bag = w.dir + "/class-12"
+        try expectOK(run("fieldkit", ["evidence", "bundle", "--home", w.site, "--class", "12", "--out", bag]))
+        let zeros = String(repeating: "0", count: 64)
+        let manifest = try String(contentsOfFile: bag + "/manifest-sha256.txt", encoding: .utf8)
+            + "\(zeros)  ../../etc/passwd\n\(zeros)  /etc/passwd\n\(zeros)  data/x/passwd\n\(zeros)  data/a.mp4\n\(zeros)  data/b.mp4\n"
+        try manifest.write(toFile: bag + "/manifest-sha256.txt", atomically: true, encoding: .utf8)
+        try "file:///nowhere/a.mp4 9223372036854775807 data/a.mp4\nfile:///nowhere/b.mp4 9223372036854775807 data/b.mp4\n"
+            .write(toFile: bag + "/fetch.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: bag + "/data/x", withDestinationPath: "/etc")
+        let (r, pid) = try verifyProcess([bag])
+        #expect(r.status == 5, "\(r.stdout) \(r.stderr)")
+        for words in ["names a path outside the bag", "../../etc/passwd", "data/x/passwd is, or lies behind, a link", "more than any disk holds"] {
+            #expect(r.stdout.contains(words), "\(words): \(r.stdout)")
+        }
+        #expect(r.stderr.isEmpty && verifyLeftovers(pid).isEmpty)
+    }
+
     @Test("SIGTERM, SIGINT or SIGHUP in the middle of extracting a large archive: the temporary folder goes, the signal ends the process")
     func killedMidExtract() throws {
         // Given an archive of one 2 GiB recording (sparse on disk: the test costs no space)
