@@ -20,7 +20,9 @@ import Glibc
 /// their SHA-256: the records bag stays valid on its own, and the footage of a day can be purged
 /// as a unit. Every bag is signed the same way: the device signs `tagmanifest-sha256.txt`; the
 /// signature is `tagmanifest-sha256.txt.sig` (64 raw bytes), the key `device-public-key.pem`
-/// (listed in the tag manifest). Check it with:
+/// (listed in the tag manifest), and `bag-info.txt` names the device (``deviceField``). That key
+/// is only evidence once it is checked against the county's enrolled keys (``BagVerifier`` with
+/// ``KeyPins``). Check the signature itself with:
 ///
 ///     openssl pkeyutl -verify -pubin -inkey device-public-key.pem -rawin \
 ///         -in tagmanifest-sha256.txt -sigfile tagmanifest-sha256.txt.sig
@@ -28,6 +30,10 @@ import Glibc
 /// An output ending in `.tar` gets the bags (records bag first, then the video bags) as one
 /// POSIX tar archive, which appears under its name only when complete.
 public enum EvidenceBag {
+    /// The bag-info.txt label naming the device that made and signed the bag (`SITE-<key id>`);
+    /// `fieldkit evidence verify` checks it against the signing key, the events and checkpoints.
+    public static let deviceField = "FieldKit-Device"
+
     /// What was written.
     public struct Summary: Sendable, Encodable {
         /// The bag's folder, or the archive.
@@ -176,11 +182,11 @@ public enum EvidenceBag {
         let group = "fieldkit:\(station.siteID):class-\(classID)"
         let common = [
             ("Source-Organization", status.siteName ?? station.siteID), ("Bagging-Date", today.description),
-            ("Bag-Group-Identifier", group),
+            ("Bag-Group-Identifier", group), (deviceField, station.deviceID),
         ]
         try bag.finish(station: station, info: [
             common[0], ("External-Identifier", "fieldkit:\(status.countyID ?? "county"):\(station.siteID):class-\(classID)"),
-            common[1], common[2], ("Retention-Until", until.description),
+            common[1], common[2], common[3], ("Retention-Until", until.description),
             ("Internal-Sender-Description",
              "\(info.name) (\(info.trade), level \(info.level)), \(info.startDate) to \(info.endDate); device \(station.deviceID)"),
         ])
@@ -194,7 +200,7 @@ public enum EvidenceBag {
             let camera = members.first?.camera ?? ""
             try vb.finish(station: station, info: [
                 common[0], ("External-Identifier", "fieldkit:\(status.countyID ?? "county"):\(station.siteID):\(videoBag)"),
-                common[1], common[2], ("Retention-Until", keep.description),
+                common[1], common[2], common[3], ("Retention-Until", keep.description),
                 ("Internal-Sender-Description",
                  "Classroom recordings of camera \(camera) for class \(classID) (\(info.name)); fetch.txt says where they are; device \(station.deviceID)"),
             ])
@@ -346,15 +352,4 @@ struct BagBuilder {
         try EvidenceBag.writeFile(Array(tagManifest.utf8), root + "/tagmanifest-sha256.txt")
         try EvidenceBag.writeFile(try station.signDetached(Array(tagManifest.utf8)), root + "/tagmanifest-sha256.txt.sig")
     }
-}
-
-/// Removes a folder tree (files and folders only; links are removed, not followed).
-func removeTree(_ path: String) throws {
-    for entry in try listTree(path).reversed() {
-        let full = path + "/" + entry.relative
-        if (entry.isDirectory ? rmdir(full) : unlink(full)) != 0 && errno != ENOENT {
-            throw FileError.cannotWrite(full, reason: String(cString: strerror(errno)))
-        }
-    }
-    if rmdir(path) != 0 && errno != ENOENT { throw FileError.cannotWrite(path, reason: String(cString: strerror(errno))) }
 }

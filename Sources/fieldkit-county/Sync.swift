@@ -62,7 +62,7 @@ extension FieldKitCounty {
     /// `fieldkit-county device`.
     struct Device: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Site PCs that may upload.", subcommands: [Add.self, List.self, Revoke.self])
+            abstract: "Site PCs that may upload.", subcommands: [Add.self, List.self, Revoke.self, Keys.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Make a one-time enrollment code for a site's PC.")
