@@ -50,23 +50,11 @@ struct HostileInputTests {
         try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: binDirectory + "/fieldkit-county", toPath: copy)
         try expectOK(run(copy, ["init", "--home", dir + "/county", "--county", "141023"]))
-        let log = dir + "/serve.log"
-        let child = try Child(
-            copy, ["serve", "--home", dir + "/county", "--port", "0"], stdin: "/dev/null", stdout: log, stderr: log + ".err",
-            env: ["LANG": "en_US.UTF-8"])
-        defer {
-            child.kill()
-            _ = child.wait(seconds: 10)
-        }
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: ":").last
-                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            usleep(50_000)
-        }
+        let server = try CountyServer(home: dir + "/county", log: dir + "/serve.log", program: copy)
+        defer { server.stop() }
         let fetch = try run("/usr/bin/python3", [
             "-c", "import urllib.request,sys; r=urllib.request.urlopen(sys.argv[1]); print(r.status, r.read().decode().splitlines()[0])",
-            "http://127.0.0.1:\(try #require(port))/openapi.yaml",
+            server.url + "/openapi.yaml",
         ])
         #expect(fetch.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "200 openapi: 3.1.0", "\(fetch.stderr)")
     }

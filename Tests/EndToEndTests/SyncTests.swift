@@ -7,9 +7,10 @@ final class CountyServer {
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server; `at` (UTC, `2026-03-13 10:00:00`) runs it at that moment through faketime.
-    init(home: String, log: String, at fakeTime: String? = nil) throws {
-        let serve = [binDirectory + "/fieldkit-county", "serve", "--home", home, "--port", "0"]
+    /// Starts the server; `at` (UTC, `2026-03-13 10:00:00`) runs it at that moment through faketime;
+    /// `program` is the binary (the built one unless a test copied it elsewhere).
+    init(home: String, log: String, at fakeTime: String? = nil, program: String = binDirectory + "/fieldkit-county") throws {
+        let serve = [program, "serve", "--home", home, "--port", "0"]
         let argv = fakeTime.map { ["/usr/bin/faketime", "-f", "@" + $0] + serve } ?? serve
         child = try Child(
             argv[0], Array(argv.dropFirst()), stdin: "/dev/null", stdout: log, stderr: log + ".err",
