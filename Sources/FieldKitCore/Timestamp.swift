@@ -10,23 +10,29 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
     /// A timestamp on the whole second.
-    public init(seconds: Int64) { self.milliseconds = seconds * 1000 }
+    public init(seconds: Int64) {
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        self.milliseconds = overflow ? (seconds < 0 ? .min : .max) : ms
+    }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// This moment moved by a number of minutes.
-    public func adding(minutes: Int) -> Timestamp { Timestamp(milliseconds: milliseconds + Int64(minutes) * 60_000) }
+    /// (Held at the ends of time rather than trapping: a time can come from a file or a wire.)
+    public func adding(minutes: Int) -> Timestamp {
+        let (delta, overflow) = Int64(minutes).multipliedReportingOverflow(by: 60_000)
+        return Timestamp(milliseconds: milliseconds.addingClamped(overflow ? (minutes < 0 ? .min : .max) : delta))
+    }
 
     /// The local calendar day at the given UTC offset.
     public func classDay(utcOffset: Int = UTCOffset.china) -> ClassDay {
-        let local = floorDiv(milliseconds + Int64(utcOffset) * 1000, 86_400_000)
+        let local = floorDiv(milliseconds.addingClamped(offsetMs(utcOffset)), 86_400_000)
         return ClassDay(daysSinceUnixEpoch: Int(local))
     }
 
     /// Minutes since local midnight at the given UTC offset.
     public func minuteOfDay(utcOffset: Int = UTCOffset.china) -> Int {
-        let ms = milliseconds + Int64(utcOffset) * 1000
-        return Int((ms - floorDiv(ms, 86_400_000) * 86_400_000) / 60_000)
+        Int(positiveRemainder(milliseconds.addingClamped(offsetMs(utcOffset)), 86_400_000) / 60_000)
     }
 
     /// Local wall-clock time, `HH:MM`, at the given UTC offset.
@@ -36,8 +42,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Local date and time, `YYYY-MM-DD HH:MM:SS`, at the given UTC offset.
     public func localDescription(utcOffset: Int = UTCOffset.china) -> String {
-        let ms = milliseconds + Int64(utcOffset) * 1000
-        let secondOfDay = Int((ms - floorDiv(ms, 86_400_000) * 86_400_000) / 1000)
+        let secondOfDay = Int(positiveRemainder(milliseconds.addingClamped(offsetMs(utcOffset)), 86_400_000) / 1000)
         return "\(classDay(utcOffset: utcOffset)) " + pad2(secondOfDay / 3600) + ":" + pad2(secondOfDay / 60 % 60) + ":"
             + pad2(secondOfDay % 60)
     }
@@ -45,7 +50,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC with milliseconds: `2026-03-02T00:30:00.000Z`.
     public var description: String {
         let day = classDay(utcOffset: 0)
-        let msOfDay = Int(milliseconds - floorDiv(milliseconds, 86_400_000) * 86_400_000)
+        let msOfDay = Int(positiveRemainder(milliseconds, 86_400_000))
         let s = msOfDay / 1000
         return "\(day)T" + pad2(s / 3600) + ":" + pad2(s / 60 % 60) + ":" + pad2(s % 60) + "."
             + String(msOfDay % 1000).leftPadded(to: 3) + "Z"
@@ -139,3 +144,12 @@ extension String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }
+
+/// `a mod b` in `0..<b` for a positive `b`, for any `a` (no intermediate product to overflow).
+func positiveRemainder(_ a: Int64, _ b: Int64) -> Int64 {
+    let r = a % b
+    return r < 0 ? r + b : r
+}
+
+/// A UTC offset in seconds as milliseconds, held in range (an offset can come from a file).
+func offsetMs(_ utcOffset: Int) -> Int64 { Int64(max(-86_400, min(86_400, utcOffset))) * 1000 }
