@@ -318,7 +318,11 @@ extension Policy {
         }
     }
 
-    /// What JSON cannot say: amounts not negative, tiers in order, programme ids that exist.
+    /// The largest amount a policy may name, yuan: far above any subsidy, and small enough that
+    /// fen times any count of days or hours stays a 64-bit integer.
+    public static let largestAmount: Double = 1_000_000
+
+    /// What JSON cannot say: amounts from 0 to ``largestAmount``, tiers in order, programme ids that exist.
     func check(source: String) throws {
         func fail(_ field: String, _ reason: String) -> PolicyError { PolicyError(source: source, field: field, reason: reason) }
         guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
@@ -333,7 +337,10 @@ extension Policy {
             guard !program.rules.isEmpty else { throw fail("programs[\(p)].rules", "must have at least one rule") }
             for (r, rule) in program.rules.enumerated() {
                 let at = "programs[\(p)].rules[\(r)]"
-                func money(_ v: Double, _ name: String) throws { if v < 0 || !v.isFinite { throw fail("\(at).\(name)", "must not be negative") } }
+                func money(_ v: Double, _ name: String) throws {
+                    if v < 0 || !v.isFinite { throw fail("\(at).\(name)", "must not be negative") }
+                    if v > Policy.largestAmount { throw fail("\(at).\(name)", "must be at most \(Int(Policy.largestAmount)) yuan") }
+                }
                 switch rule {
                 case .tieredPerDay(let t):
                     guard !t.tiers.isEmpty else { throw fail("\(at).tiers", "must have at least one tier") }
