@@ -359,6 +359,13 @@ extension Policy {
                 case .perHour(let h):
                     for (k, v) in h.perHour { try money(v, "per_hour.\(k)") }
                     for (k, v) in h.cap { try money(v, "cap.\(k)") }
+                    for (i, step) in (h.offlineShareScale ?? []).enumerated() {
+                        // A share scales the amount down: a percent outside 0...100 paid less than nothing.
+                        guard (0...100).contains(step.percent) else { throw fail("\(at).offline_share_scale[\(i)].percent", "must be 0 to 100") }
+                        if let b = step.belowPercent, !(0...100).contains(b) {
+                            throw fail("\(at).offline_share_scale[\(i)].below_percent", "must be 0 to 100")
+                        }
+                    }
                 case .byLevel(let b):
                     for (k, v) in b.amounts { try money(v, "amounts.\(k)") }
                     for k in (b.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }

@@ -19,9 +19,15 @@ struct PolicyBoundsTests {
         ("a per-day amount past Int64 in fen", "per_day", #""per_day":1092233720368547758.07,"cap":1000"#, "programs[0].rules[0].per_day"),
         ("a cap of 1e300", "tiered_per_day", #""tiers":[{"per_day":100}],"cap":1e300"#, "programs[0].rules[0].cap"),
         ("a flat amount just past the bound", "flat", #""amount":1000000.01"#, "programs[0].rules[0].amount"),
+        ("an offline share step paying -1%", "per_hour",
+         #""per_hour":{"*":3},"cap":{"*":240},"offline_share_scale":[{"below_percent":30,"percent":-1},{"percent":100}]"#,
+         "programs[0].rules[0].offline_share_scale[0].percent"),
+        ("an offline share step below 2^62 percent", "per_hour",
+         #""per_hour":{"*":3},"cap":{"*":240},"offline_share_scale":[{"below_percent":4611686018427387904,"percent":40}]"#,
+         "programs[0].rules[0].offline_share_scale[0].below_percent"),
     ]
 
-    @Test("an amount too large for money is refused naming the field", arguments: refused)
+    @Test("an amount or a share past its bounds is refused naming the field", arguments: refused)
     func refusedAtLoad(name: String, kind: String, fields: String, field: String) {
         do {
             _ = try Policy(bytes: Array(Self.policy(kind: kind, fields).utf8), source: "big.json")
