@@ -368,7 +368,11 @@ extension Policy {
                     }
                 case .byLevel(let b):
                     for (k, v) in b.amounts { try money(v, "amounts.\(k)") }
-                    for k in (b.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
+                    for (k, v) in b.upliftPercent ?? [:] {
+                        guard categoryIDs.contains(k) else { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
+                        // The uplift multiplies an amount in fen: bounded, it cannot overflow.
+                        guard (0...100).contains(v) else { throw fail("\(at).uplift_percent.\(k)", "must be 0 to 100") }
+                    }
                 case .livingAllowance(let l):
                     try money(l.perDay, "per_day")
                     for c in l.categories where !categoryIDs.contains(c) { throw fail("\(at).categories", "\(c) is not a category of this file") }

@@ -25,6 +25,8 @@ struct PolicyBoundsTests {
         ("an offline share step below 2^62 percent", "per_hour",
          #""per_hour":{"*":3},"cap":{"*":240},"offline_share_scale":[{"below_percent":4611686018427387904,"percent":40}]"#,
          "programs[0].rules[0].offline_share_scale[0].below_percent"),
+        ("an uplift of Int64.max percent", "by_level", #""amounts":{"*":600},"uplift_percent":{"u":9223372036854775807}"#,
+         "programs[0].rules[0].uplift_percent.u"),
     ]
 
     @Test("an amount or a share past its bounds is refused naming the field", arguments: refused)
