@@ -346,7 +346,10 @@ extension Policy {
                     guard !t.tiers.isEmpty else { throw fail("\(at).tiers", "must have at least one tier") }
                     for (i, tier) in t.tiers.enumerated() {
                         try money(tier.perDay, "tiers[\(i)].per_day")
-                        if i < t.tiers.count - 1, (tier.days ?? 0) <= 0 { throw fail("\(at).tiers[\(i)].days", "must be more than 0 (only the last tier may leave it out)") }
+                        // Days that are not more than 0 would pay a negative amount, even in the last tier.
+                        if i < t.tiers.count - 1 || tier.days != nil, (tier.days ?? 0) <= 0 {
+                            throw fail("\(at).tiers[\(i)].days", "must be more than 0 (only the last tier may leave it out)")
+                        }
                     }
                     try money(t.cap, "cap")
                     if let m = t.employmentRateMinPercent, !(0...100).contains(m) { throw fail("\(at).employment_rate_min_percent", "must be 0 to 100") }

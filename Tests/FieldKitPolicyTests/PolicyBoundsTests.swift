@@ -27,9 +27,11 @@ struct PolicyBoundsTests {
          "programs[0].rules[0].offline_share_scale[0].below_percent"),
         ("an uplift of Int64.max percent", "by_level", #""amounts":{"*":600},"uplift_percent":{"u":9223372036854775807}"#,
          "programs[0].rules[0].uplift_percent.u"),
+        ("a last tier of -5 days", "tiered_per_day", #""tiers":[{"days":-5,"per_day":100}],"cap":1000"#,
+         "programs[0].rules[0].tiers[0].days"),
     ]
 
-    @Test("an amount or a share past its bounds is refused naming the field", arguments: refused)
+    @Test("an amount, a share or a count of days past its bounds is refused naming the field", arguments: refused)
     func refusedAtLoad(name: String, kind: String, fields: String, field: String) {
         do {
             _ = try Policy(bytes: Array(Self.policy(kind: kind, fields).utf8), source: "big.json")
