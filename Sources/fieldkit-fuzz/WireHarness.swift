@@ -49,8 +49,11 @@ enum WireHarness {
             } else {
                 previous = nil
             }
-            if let day = event.class_day { _ = ClassDay(iso: day) }
-            _ = Timestamp(milliseconds: event.wall_ms).description
+            // What the county derives from a stored event to show it (`fieldkit-county attendance`).
+            if let day = event.class_day { _ = ClassDay(iso: day)?.description }
+            let time = Timestamp(milliseconds: event.wall_ms)
+            _ = time.description
+            _ = time.localDescription()
         }
         // The site's fast writer: decodes to the same batch, and is what the encoder writes.
         let json = batch.jsonBytes()
