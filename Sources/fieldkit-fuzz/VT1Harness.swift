@@ -4,8 +4,9 @@ import FoundationEssentials
 
 /// VT1: the text a scanner types (any Unicode: full-width digits, spaces, garbage) and the 100
 /// bytes behind it. A decoded code must encode back to itself, verify (or not) without
-/// trapping, and go through the whole scan decision: signed again with the fixed key, so the
-/// fuzzer's fields (days, class, key id) reach the date and session arithmetic.
+/// trapping, and go through the whole scan decision; signed again with the fixed key as a
+/// voucher of the fixed class, so the fuzzer's days and voucher number reach the date and
+/// session arithmetic too.
 enum VT1Harness {
     static func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -36,9 +37,9 @@ enum VT1Harness {
         }
     }
 
-    /// Judges the code as scanned, then signed again with the fixed key at three moments (each
-    /// with another earlier record: none, signed in, signed out). Every judgement verifies a
-    /// signature, the slow part, so there are four.
+    /// Judges the code as scanned, then re-issued for the fixed class and key at three moments
+    /// (each with another earlier record: none, signed in, signed out). Every judgement verifies
+    /// a signature, the slow part, so there are four.
     static func exercise(_ code: VoucherCode) {
         _ = code.body.validFrom.description
         _ = code.body.validTo.description
@@ -52,7 +53,10 @@ enum VT1Harness {
         } else {
             _ = code.verify(with: FixedKeys.signing.publicKey)
         }
-        guard let signed = try? VoucherCode(signing: body, with: FixedKeys.signing) else { return }
+        var reissued = body
+        reissued.kid = FixedTrust.key.kid
+        reissued.classID = FixedTrust.classInfo.id
+        guard let signed = try? VoucherCode(signing: reissued, with: FixedKeys.signing) else { return }
         let moments = [
             body.validFrom.at(LocalTime(minuteOfDay: 8 * 60 + 25)), body.validTo.at(LocalTime(minuteOfDay: 16 * 60 + 59)), start,
         ]
