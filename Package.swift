@@ -180,6 +180,16 @@ let package = Package(
             path: "Sources/fieldkit-bench",
             swiftSettings: strict
         ),
+        // Fuzzing harnesses (Scripts/fuzz): replays inputs in this build, libFuzzer in .build-fuzz.
+        .executableTarget(
+            name: "fieldkit-fuzz",
+            dependencies: [
+                "FieldKitCore", "FieldKitPolicy", "FieldKitEvidence",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/fieldkit-fuzz",
+            swiftSettings: strict
+        ),
 
         .testTarget(
             name: "FieldKitCoreTests",

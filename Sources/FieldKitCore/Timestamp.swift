@@ -24,15 +24,23 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return Timestamp(milliseconds: milliseconds.addingClamped(overflow ? (minutes < 0 ? .min : .max) : delta))
     }
 
+    /// Milliseconds on the local clock at the given UTC offset. A time within hours of the ends
+    /// of Int64 (nonsense, but a device can send it) stops at the end instead of trapping.
+    func local(_ utcOffset: Int) -> Int64 {
+        let (offset, tooFar) = Int64(utcOffset).multipliedReportingOverflow(by: 1000)
+        let (sum, overflow) = milliseconds.addingReportingOverflow(offset)
+        guard !tooFar, !overflow else { return (tooFar ? utcOffset < 0 : offset < 0) ? .min : .max }
+        return sum
+    }
+
     /// The local calendar day at the given UTC offset.
     public func classDay(utcOffset: Int = UTCOffset.china) -> ClassDay {
-        let local = floorDiv(milliseconds.addingClamped(offsetMs(utcOffset)), 86_400_000)
-        return ClassDay(daysSinceUnixEpoch: Int(local))
+        ClassDay(daysSinceUnixEpoch: Int(floorDiv(local(utcOffset), 86_400_000)))
     }
 
     /// Minutes since local midnight at the given UTC offset.
     public func minuteOfDay(utcOffset: Int = UTCOffset.china) -> Int {
-        Int(positiveRemainder(milliseconds.addingClamped(offsetMs(utcOffset)), 86_400_000) / 60_000)
+        Int(floorMod(local(utcOffset), 86_400_000) / 60_000)
     }
 
     /// Local wall-clock time, `HH:MM`, at the given UTC offset.
@@ -42,7 +50,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Local date and time, `YYYY-MM-DD HH:MM:SS`, at the given UTC offset.
     public func localDescription(utcOffset: Int = UTCOffset.china) -> String {
-        let secondOfDay = Int(positiveRemainder(milliseconds.addingClamped(offsetMs(utcOffset)), 86_400_000) / 1000)
+        let secondOfDay = Int(floorMod(local(utcOffset), 86_400_000) / 1000)
         return "\(classDay(utcOffset: utcOffset)) " + pad2(secondOfDay / 3600) + ":" + pad2(secondOfDay / 60 % 60) + ":"
             + pad2(secondOfDay % 60)
     }
@@ -50,7 +58,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC with milliseconds: `2026-03-02T00:30:00.000Z`.
     public var description: String {
         let day = classDay(utcOffset: 0)
-        let msOfDay = Int(positiveRemainder(milliseconds, 86_400_000))
+        let msOfDay = Int(floorMod(milliseconds, 86_400_000))
         let s = msOfDay / 1000
         return "\(day)T" + pad2(s / 3600) + ":" + pad2(s / 60 % 60) + ":" + pad2(s % 60) + "."
             + String(msOfDay % 1000).leftPadded(to: 3) + "Z"
@@ -127,6 +135,13 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
 
+/// The remainder of ``floorDiv(_:_:)``, 0..<b for a positive b, for every a (`a - floorDiv(a, b) * b`
+/// overflows near Int64.min).
+func floorMod(_ a: Int64, _ b: Int64) -> Int64 {
+    let r = a % b
+    return r != 0 && (r < 0) != (b < 0) ? r + b : r
+}
+
 func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
 func asciiInt(_ bytes: ArraySlice<UInt8>) -> Int? {
@@ -144,12 +159,3 @@ extension String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }
-
-/// `a mod b` in `0..<b` for a positive `b`, for any `a` (no intermediate product to overflow).
-func positiveRemainder(_ a: Int64, _ b: Int64) -> Int64 {
-    let r = a % b
-    return r < 0 ? r + b : r
-}
-
-/// A UTC offset in seconds as milliseconds, held in range (an offset can come from a file).
-func offsetMs(_ utcOffset: Int) -> Int64 { Int64(max(-86_400, min(86_400, utcOffset))) * 1000 }

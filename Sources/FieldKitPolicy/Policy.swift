@@ -366,12 +366,14 @@ extension Policy {
                     for (k, v) in h.perHour { try money(v, "per_hour.\(k)") }
                     for (k, v) in h.cap { try money(v, "cap.\(k)") }
                     for (i, step) in (h.offlineShareScale ?? []).enumerated() {
-                        try percent(step.percent, "offline_share_scale[\(i)].percent")
+                        // A share scales the amount down: a percent outside 0...100 paid less than nothing.
+                        try percent(step.percent, "offline_share_scale[\(i)].percent", most: 100)
                         if let b = step.belowPercent { try percent(b, "offline_share_scale[\(i)].below_percent", most: 100) }
                     }
                 case .byLevel(let b):
                     for (k, v) in b.amounts { try money(v, "amounts.\(k)") }
-                    for (k, v) in b.upliftPercent ?? [:] { try percent(v, "uplift_percent.\(k)") }
+                    // The uplift multiplies an amount in fen: bounded, it cannot overflow.
+                    for (k, v) in b.upliftPercent ?? [:] { try percent(v, "uplift_percent.\(k)", most: 100) }
                     for k in (b.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
                 case .livingAllowance(let l):
                     try money(l.perDay, "per_day")
