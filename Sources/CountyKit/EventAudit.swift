@@ -35,7 +35,8 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Encodable {
     case outsideSession = "outside_session"
     /// Later than the county's clock when it arrived, beyond ``EventAudit/futureSkewMs``.
     case future
-    /// A sign-out with no earlier sign-in of the voucher in that session at the site.
+    /// A sign-out with no earlier counted sign-in of the voucher in that session in the device's
+    /// own log (a station records a sign-out only against a sign-in it holds itself).
     case noSignIn = "no_sign_in"
     /// A manual entry without the `manual` flag, or a test voucher without the `test` flag.
     case flagsMissing = "flags_missing"
@@ -49,8 +50,8 @@ public protocol AuditFacts {
     func issuedVoucher(_ id: UInt64) throws -> IssuedVoucher?
     /// A class and its site.
     func classInfo(_ id: UInt32) throws -> (ClassInfo, site: String)?
-    /// The earliest time of a counted sign-in of a voucher in a session at a site, already held.
-    func heldSignIn(site: String, voucher: UInt64, day: String, session: Int, before: Int64) throws -> Int64?
+    /// The earliest time of a counted sign-in of a voucher in a session in a device's log, already held.
+    func heldSignIn(device: String, voucher: UInt64, day: String, session: Int, before: Int64) throws -> Int64?
 }
 
 /// The county's second look at each attendance event a device sends (upload or USB stick):
@@ -120,7 +121,8 @@ public struct EventAudit {
             if out.isEmpty { batchSignIns[key] = min(batchSignIns[key] ?? e.wall_ms, e.wall_ms) }
         } else {
             let earlier = batchSignIns[key].flatMap { $0 < e.wall_ms ? $0 : nil }
-            let held = try earlier ?? facts.heldSignIn(site: site, voucher: voucherID, day: dayText, session: sessionIndex, before: e.wall_ms)
+            let held = try earlier
+                ?? facts.heldSignIn(device: e.device_id, voucher: voucherID, day: dayText, session: sessionIndex, before: e.wall_ms)
             if held == nil { out.append(.noSignIn) }
         }
         return unique(out)

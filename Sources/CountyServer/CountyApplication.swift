@@ -40,7 +40,7 @@ public func buildApplication<Store: CountyStore>(
         router: buildRouter(service: service, limits: limits, throttle: throttle, logger: logger),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [PeerConnectionLimit(peers: peers)],
-            idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000))),
+            idleTimeout: .seconds(limits.idleTimeout.components.seconds))),
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: port), serverName: "fieldkit-county",
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
@@ -63,7 +63,6 @@ public struct CountyRequestContext: RequestContext, RemoteAddressRequestContext 
 
     /// The peer's address for throttling: its IP, or `local` without one.
     var peer: String { remoteAddress?.ipAddress ?? "local" }
-
 }
 
 /// Runs the checks made before a body is read. A refusal asks the client to close the

@@ -116,6 +116,36 @@ struct HostileDeviceTests {
         #expect(summary.manual_per_mille == 333)
     }
 
+    @Test("a sign-out whose sign-in came in an earlier upload counts; one whose sign-in is only in another PC's log does not")
+    func signInAcrossUploads() async throws {
+        let t = try Tampered()
+        let real = t.vouchers[0]
+        t.attend(.signIn, voucher: real.voucherID, code: real.code, at: Tampered.at("08:25"))
+        t.attend(.signOut, voucher: real.voucherID, code: real.code, at: Tampered.at("11:35"))
+        let other = TestDevice(site: "S01")
+        other.events.append(SiteEvent(
+            seq: 1, uuid: uuidV7(milliseconds: 1), deviceID: other.id, kind: .scan, direction: .signOut, voucherID: real.voucherID,
+            classID: 12, classDay: ClassDay(iso: "2026-03-02"), sessionIndex: 0, code: real.code,
+            wallTime: Timestamp(milliseconds: Tampered.at("11:40")), utcOffset: 28_800, bootID: "b", monotonicNanos: 1,
+            prevHash: SiteEvent.genesisHash))
+        try await t.county.app.test(.router) { client in
+            try await t.enroll(client)
+            #expect(try await t.upload(client, 1...1).0 == .ok)
+            #expect(try await t.upload(client, 2...2).0 == .ok)
+            let code = try t.county.office.addDevice(site: "S01").code
+            try await client.execute(uri: "/v1/enroll", method: .post, body: other.enrollBody(code: code)) { #expect($0.status == .ok) }
+            let body = other.body(1...1)
+            try await client.execute(
+                uri: SyncWire.eventsPath(device: other.id), method: .post,
+                headers: other.headers(key: SyncWire.idempotencyKey(device: other.id, from: 1, to: 1), body: body), body: ByteBuffer(bytes: body)
+            ) { #expect($0.status == .ok) }
+        }
+        #expect(try t.quarantine() == [1: "", 2: ""])
+        let q = try t.county.office.db.first("SELECT quarantine FROM events WHERE device_id = ?", [.text(other.id)]) { $0.text(0) }
+        #expect(q == "no_sign_in")
+        #expect(try t.county.office.heldAttendance(classID: 12).first?.outMs == Tampered.at("11:35"))
+    }
+
     @Test("a code signed by a key the county does not hold, or re-signed for another voucher, is held apart")
     func forgedCodes() async throws {
         let t = try Tampered()
