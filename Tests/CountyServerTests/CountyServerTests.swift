@@ -51,6 +51,18 @@ final class TestDevice: @unchecked Sendable {
         return h
     }
 
+    /// Uploads events `range` through the router as the device would; the status and problem name.
+    func upload(_ client: some TestClientProtocol, _ range: ClosedRange<Int64>, body: [UInt8]? = nil, time: Int64 = 1_772_000_000_000)
+        async throws -> (HTTPResponse.Status, String?)
+    {
+        let body = body ?? self.body(range)
+        let key = SyncWire.idempotencyKey(device: id, from: range.lowerBound, to: range.upperBound)
+        return try await client.execute(
+            uri: SyncWire.eventsPath(device: id), method: .post, headers: headers(key: key, body: body, time: time),
+            body: ByteBuffer(bytes: body)
+        ) { ($0.status, problem($0.body)?.name) }
+    }
+
     func enrollBody(code: String) -> ByteBuffer {
         let pub = Base64.encode(key.publicKey.rawRepresentation)
         let sig = try! key.signature(for: SyncWire.enrollMessage(code: code, site: site, device: id, publicKey: pub))
@@ -281,11 +293,7 @@ struct CountyServerTests {
             for d in [a, b] {
                 let code = try county.office.addDevice(site: d.site).code
                 try await client.execute(uri: "/v1/enroll", method: .post, body: d.enrollBody(code: code)) { #expect($0.status == .ok) }
-                let body = d.body(1...1)
-                try await client.execute(
-                    uri: SyncWire.eventsPath(device: d.id), method: .post,
-                    headers: d.headers(key: SyncWire.idempotencyKey(device: d.id, from: 1, to: 1), body: body), body: ByteBuffer(bytes: body)
-                ) { #expect($0.status == .ok) }
+                #expect(try await d.upload(client, 1...1).0 == .ok)
             }
         }
         let conflicts = try county.office.conflicts()

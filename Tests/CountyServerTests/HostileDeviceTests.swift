@@ -50,15 +50,10 @@ struct Tampered {
     }
 
     /// Uploads events `range` as the device would; the status and problem name.
-    func upload(_ client: some TestClientProtocol, _ range: ClosedRange<Int64>, body: [UInt8]? = nil, time: Int64 = 1_772_000_000_000)
+    func upload(_ client: some TestClientProtocol, _ range: ClosedRange<Int64>, time: Int64 = 1_772_000_000_000)
         async throws -> (HTTPResponse.Status, String?)
     {
-        let body = body ?? device.body(range)
-        let key = SyncWire.idempotencyKey(device: device.id, from: range.lowerBound, to: range.upperBound)
-        return try await client.execute(
-            uri: SyncWire.eventsPath(device: device.id), method: .post, headers: device.headers(key: key, body: body, time: time),
-            body: ByteBuffer(bytes: body)
-        ) { ($0.status, problem($0.body)?.name) }
+        try await device.upload(client, range, time: time)
     }
 
     /// The held-apart reasons of each stored event of the device, by sequence.
@@ -134,11 +129,7 @@ struct HostileDeviceTests {
             #expect(try await t.upload(client, 2...2).0 == .ok)
             let code = try t.county.office.addDevice(site: "S01").code
             try await client.execute(uri: "/v1/enroll", method: .post, body: other.enrollBody(code: code)) { #expect($0.status == .ok) }
-            let body = other.body(1...1)
-            try await client.execute(
-                uri: SyncWire.eventsPath(device: other.id), method: .post,
-                headers: other.headers(key: SyncWire.idempotencyKey(device: other.id, from: 1, to: 1), body: body), body: ByteBuffer(bytes: body)
-            ) { #expect($0.status == .ok) }
+            #expect(try await other.upload(client, 1...1).0 == .ok)
         }
         #expect(try t.quarantine() == [1: "", 2: ""])
         let q = try t.county.office.db.first("SELECT quarantine FROM events WHERE device_id = ?", [.text(other.id)]) { $0.text(0) }
