@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "FieldKitCLI",
             dependencies: [
-                "FieldKitCore", "FieldKitStore",
+                "FieldKitCore", "FieldKitStore", "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -44,6 +44,8 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
     case alreadyPaid(UInt64, reference: String)
     /// Only a claimed voucher can be paid; its state is given.
     case notClaimed(UInt64, state: String)
+    /// The class has not ended: its claim sheet is a preview, nothing may be claimed or paid.
+    case classRunning(UInt32, ends: Timestamp)
     /// Only a paid voucher can be written off; its state is given.
     case notPaid(UInt64, state: String)
     /// Neither a class nor a voucher was named.
@@ -59,6 +61,7 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
         case .unknownSite(let s): ("error.county.unknown_site", ["site": s])
         case .classExists(let c): ("error.county.class_exists", ["class": String(c)])
         case .unknownClass(let c): ("error.county.unknown_class", ["class": String(c)])
+        case .classRunning(let c, let ends): ("error.county.class_running", ["class": String(c), "end": ends.localDescription()])
         case .unknownVoucher(let v): ("error.county.unknown_voucher", ["voucher": String(v)])
         case .alreadyRevoked(let v, let d): ("error.county.already_revoked", ["voucher": String(v), "date": d])
         case .reasonRequired: ("error.county.reason", [:])

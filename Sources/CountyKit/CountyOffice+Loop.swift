@@ -231,6 +231,8 @@ public struct ClaimRecord: Sendable, Equatable {
     public var level: Int
     /// The year of the class's last day.
     public var year: Int
+    /// What it paid for: `training`, `certificate` or `special_certificate`.
+    public var paysFor: String = "training"
     /// The amount, fen.
     public var amountFen: Int64
     /// The claim line by line, as JSON, for the auditor.
@@ -247,8 +249,9 @@ public struct ClaimRecord: Sendable, Equatable {
     /// A new claim.
     public init(
         voucherID: UInt64, classID: UInt32, traineeRef: Int64, policyID: String, program: String, trade: String, level: Int,
-        year: Int, amountFen: Int64, detail: String
+        year: Int, amountFen: Int64, detail: String, paysFor: String = "training"
     ) {
+        self.paysFor = paysFor
         self.voucherID = voucherID
         self.classID = classID
         self.traineeRef = traineeRef
@@ -299,7 +302,7 @@ extension CountyOffice {
         return try db.query(
             """
             SELECT voucher_id, class_id, trainee_ref, policy_id, program, trade, level, year, amount_fen, detail,
-                   claimed_ms, paid_ms, payment_ref, written_off_ms
+                   claimed_ms, paid_ms, payment_ref, written_off_ms, pays_for
             FROM claims WHERE trainee_ref IN (\(marks)) ORDER BY claimed_ms, voucher_id
             """, traineeRefs.map { .integer($0) }
         ) { r in
@@ -311,29 +314,37 @@ extension CountyOffice {
             c.paidMs = r.optionalInt64(11)
             c.paymentRef = r.text(12)
             c.writtenOffMs = r.optionalInt64(13)
+            c.paysFor = r.text(14) ?? "training"
             return c
         }
     }
 
     /// Records claims, all in one transaction. A voucher that already has a claim keeps it (a
-    /// retry records nothing twice).
+    /// retry records nothing twice). A class that has not ended has no claims yet: its sheet is
+    /// a preview.
     /// - Returns: the vouchers newly claimed.
+    /// - Throws: ``CountyError/classRunning(_:ends:)``, ``CountyError/unknownClass(_:)``.
     @discardableResult
     public func recordClaims(_ claims: [ClaimRecord]) throws -> [UInt64] {
         try db.transaction {
             var recorded: [UInt64] = []
             let at = now().milliseconds
+            for classID in Set(claims.map(\.classID)) {
+                guard let (info, _) = try classInfo(classID) else { throw CountyError.unknownClass(classID) }
+                let ends = info.ends()
+                if now() < ends { throw CountyError.classRunning(classID, ends: ends) }
+            }
             for c in claims {
                 try db.run(
                     """
                     INSERT INTO claims (voucher_id, class_id, trainee_ref, policy_id, program, trade, level, year,
-                                        amount_fen, detail, claimed_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (voucher_id) DO NOTHING
+                                        amount_fen, detail, claimed_ms, pays_for)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (voucher_id) DO NOTHING
                     """,
                     [
                         .integer(Int64(bitPattern: c.voucherID)), .integer(Int64(c.classID)), .integer(c.traineeRef),
                         .text(c.policyID), .text(c.program), .text(c.trade), .integer(Int64(c.level)),
-                        .integer(Int64(c.year)), .integer(c.amountFen), .text(c.detail), .integer(at),
+                        .integer(Int64(c.year)), .integer(c.amountFen), .text(c.detail), .integer(at), .text(c.paysFor),
                     ])
                 if db.changes > 0 { recorded.append(c.voucherID) }
             }

@@ -226,3 +226,10 @@ extension ClassInfo {
         try probe.validate()
     }
 }
+
+extension CountyOffice {
+    /// A site's name, or nil for an unknown site.
+    public func siteName(_ id: String) throws -> String? {
+        try db.first("SELECT name FROM sites WHERE id = ?", [.text(id)]) { $0.text(0) } ?? nil
+    }
+}

@@ -169,5 +169,12 @@ enum CountySchema {
         ALTER TABLE events ADD COLUMN quarantine TEXT CHECK (quarantine IS NULL OR quarantine <> '');
         CREATE INDEX events_quarantined ON events(class_id) WHERE quarantine IS NOT NULL;
         """,
+        """
+        -- What a claim paid for (migration 6): a training subsidy, or a certificate subsidy
+        -- (certificate, special_certificate). The limits differ: a training subsidy never blocks
+        -- a certificate subsidy; a certificate level is paid once in a lifetime.
+        ALTER TABLE claims ADD COLUMN pays_for TEXT NOT NULL DEFAULT 'training'
+            CHECK (pays_for IN ('training', 'certificate', 'special_certificate'));
+        """,
     ]
 }

@@ -40,3 +40,61 @@ func csvQuoted(_ s: String) -> String {
     s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
         ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
 }
+
+/// Splits CSV text into records with the line number each starts on: quoted fields may hold
+/// commas, doubled quotes and line breaks (what Excel and WPS write).
+public func csvRecords(_ text: String) -> [(Int, [String])] {
+    var records: [(Int, [String])] = []
+    var fields: [String] = []
+    var field = ""
+    var inQuotes = false
+    var line = 1
+    var recordLine = 1
+    var iterator = text.unicodeScalars.makeIterator()
+    var pending: Unicode.Scalar? = nil
+    func next() -> Unicode.Scalar? {
+        if let p = pending {
+            pending = nil
+            return p
+        }
+        return iterator.next()
+    }
+    while let c = next() {
+        if inQuotes {
+            if c == "\"" {
+                if let n = next() {
+                    if n == "\"" { field.unicodeScalars.append("\"") } else {
+                        inQuotes = false
+                        pending = n
+                    }
+                } else {
+                    inQuotes = false
+                }
+            } else {
+                if c == "\n" { line += 1 }
+                field.unicodeScalars.append(c)
+            }
+            continue
+        }
+        switch c {
+        case "\"" where field.isEmpty: inQuotes = true
+        case ",":
+            fields.append(field)
+            field = ""
+        case "\r": continue
+        case "\n":
+            fields.append(field)
+            records.append((recordLine, fields))
+            fields = []
+            field = ""
+            line += 1
+            recordLine = line
+        default: field.unicodeScalars.append(c)
+        }
+    }
+    if !field.isEmpty || !fields.isEmpty {
+        fields.append(field)
+        records.append((recordLine, fields))
+    }
+    return records
+}

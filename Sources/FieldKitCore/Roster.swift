@@ -30,7 +30,7 @@ public struct Roster: Sendable {
         var problems: [RosterProblem] = []
         var rows: [Row] = []
         var seen: [String: Int] = [:]
-        for (line, fields) in Roster.parseCSV(text) {
+        for (line, fields) in csvRecords(text) {
             let cells = fields.map { $0.trimmingWhitespace() }
             if cells.allSatisfy(\.isEmpty) { continue }
             if rows.isEmpty, problems.isEmpty, Roster.isHeader(cells) { continue }
@@ -73,63 +73,6 @@ public struct Roster: Sendable {
         let second = cells[1].lowercased()
         return ["id_number", "id", "idnumber", "身份证号", "身份证号码", "证件号码"].contains(second)
             || cells[0].lowercased() == "name" || cells[0] == "姓名"
-    }
-
-    /// Splits CSV text into records with the line number each starts on.
-    static func parseCSV(_ text: String) -> [(Int, [String])] {
-        var records: [(Int, [String])] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var recordLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let p = pending {
-                pending = nil
-                return p
-            }
-            return iterator.next()
-        }
-        while let c = next() {
-            if inQuotes {
-                if c == "\"" {
-                    if let n = next() {
-                        if n == "\"" { field.unicodeScalars.append("\"") } else {
-                            inQuotes = false
-                            pending = n
-                        }
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    if c == "\n" { line += 1 }
-                    field.unicodeScalars.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"" where field.isEmpty: inQuotes = true
-            case ",":
-                fields.append(field)
-                field = ""
-            case "\r": continue
-            case "\n":
-                fields.append(field)
-                records.append((recordLine, fields))
-                fields = []
-                field = ""
-                line += 1
-                recordLine = line
-            default: field.unicodeScalars.append(c)
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
-            records.append((recordLine, fields))
-        }
-        return records
     }
 }
 

@@ -303,3 +303,12 @@ public struct RosterEntry: Codable, Sendable, Equatable {
         case category
     }
 }
+
+extension ClassInfo {
+    /// When the class's last session on its last day ends (the end of that day when it has no
+    /// sessions): before it, a claim is only a preview.
+    public func ends(utcOffset: Int = UTCOffset.china) -> Timestamp {
+        guard let last = sessions.map(\.end).max() else { return endDate.adding(days: 1).at(LocalTime(minuteOfDay: 0), utcOffset: utcOffset) }
+        return endDate.at(last, utcOffset: utcOffset)
+    }
+}

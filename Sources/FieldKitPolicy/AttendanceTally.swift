@@ -19,6 +19,8 @@ public enum AttendanceFlag: String, Sendable, Hashable, Codable, CaseIterable {
     case location
     /// No classroom recording covers the time.
     case videoGap = "video_gap"
+    /// The same person was signed in to another class at the same time.
+    case overlap
 
     /// Whether minutes with this flag are held back (counted apart) rather than counted.
     public var holdsBack: Bool { self != .late }
@@ -129,6 +131,35 @@ public struct AttendanceTally: Sendable, Equatable {
     public var reviewItems: [ReviewItem]
     /// Any session marked as a test voucher.
     public var isTest: Bool
+    /// Each day with attendance: its minutes, and whether it counts as a day.
+    public var perDay: [DayMinutes]
+
+    /// One day's minutes: clean, and with the flagged ones.
+    public struct DayMinutes: Sendable, Equatable {
+        /// The day.
+        public var day: ClassDay
+        /// Minutes not held back.
+        public var clean: Int
+        /// All minutes.
+        public var all: Int
+        /// The day counts (clean minutes reach the share of the schedule).
+        public var countsClean: Bool
+        /// It counts once flagged minutes are accepted.
+        public var countsAll: Bool
+    }
+
+    /// Days that count and also hold at least `minutes` (clean, or with the flagged ones).
+    public func days(reaching minutes: Int, withFlagged: Bool) -> Int {
+        perDay.filter { withFlagged ? $0.countsAll && $0.all >= minutes : $0.countsClean && $0.clean >= minutes }.count
+    }
+
+    /// The minutes a day must hold when a clause makes `perDays` days worth `classHours` class
+    /// hours: the policy's day share of `classHours / perDays` class hours, rounded up.
+    public func fullDayMinutes(classHours: Int, perDays: Int, settings: AttendanceSettings) -> Int {
+        guard perDays > 0 else { return 0 }
+        let dayMinutes = classHours * max(1, settings.classHourMinutes) / perDays
+        return (dayMinutes * settings.dayPercent + 99) / 100
+    }
 
     /// Days and hours held back by flags (what accepting them would add).
     public var flagged: Totals {
@@ -164,6 +195,7 @@ public struct AttendanceTally: Sendable, Equatable {
         let needed = (scheduled * settings.dayPercent + 99) / 100  // a day counts at ≥ the share, rounded up to the minute
         var clean = Totals(minutes: 0, days: 0, hours: 0), all = clean
         var days: [ClassDay] = []
+        var perDay: [DayMinutes] = []
         for day in Set(sessions.map(\.day)).sorted() {
             let ofDay = sessions.filter { $0.day == day }
             let cleanMinutes = ofDay.filter { !$0.heldBack }.reduce(0) { $0 + $1.minutes }
@@ -175,7 +207,11 @@ public struct AttendanceTally: Sendable, Equatable {
                 days.append(day)
             }
             if scheduled > 0 && allMinutes >= needed { all.days += 1 }
+            perDay.append(DayMinutes(
+                day: day, clean: cleanMinutes, all: allMinutes, countsClean: scheduled > 0 && cleanMinutes >= needed,
+                countsAll: scheduled > 0 && allMinutes >= needed))
         }
+        self.perDay = perDay
         let hourMinutes = max(1, settings.classHourMinutes)
         clean.hours = clean.minutes / hourMinutes
         all.hours = all.minutes / hourMinutes

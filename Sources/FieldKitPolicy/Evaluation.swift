@@ -12,14 +12,17 @@ public struct PriorClaim: Sendable, Equatable {
     public var level: Int
     /// Year of the class's last day.
     public var year: Int
+    /// What it paid for: training or a certificate.
+    public var paysFor: Policy.Program.PaysFor
 
     /// A prior claim.
-    public init(voucherID: UInt64, program: String, trade: String, level: Int, year: Int) {
+    public init(voucherID: UInt64, program: String, trade: String, level: Int, year: Int, paysFor: Policy.Program.PaysFor = .training) {
         self.voucherID = voucherID
         self.program = program
         self.trade = trade
         self.level = level
         self.year = year
+        self.paysFor = paysFor
     }
 }
 
@@ -37,12 +40,16 @@ public struct ClaimContext: Sendable {
     public var catalogueAmount: Money?
     /// Count flagged attendance (after review) as well.
     public var acceptFlagged: Bool
+    /// Work the claim out under the policy although the class lies outside its effective dates
+    /// (an officer's explicit decision; the sheet says so).
+    public var outsideEffectiveDates: Bool
 
     /// A context.
     public init(
         employmentRate: Ratio? = nil, extraApprovedDays: Int = 0, offlineShare: Ratio? = nil, certificateObtained: Bool = false,
-        catalogueAmount: Money? = nil, acceptFlagged: Bool = false
+        catalogueAmount: Money? = nil, acceptFlagged: Bool = false, outsideEffectiveDates: Bool = false
     ) {
+        self.outsideEffectiveDates = outsideEffectiveDates
         self.employmentRate = employmentRate
         self.extraApprovedDays = extraApprovedDays
         self.offlineShare = offlineShare
@@ -109,6 +116,18 @@ public enum RefusalCode: String, Sendable, Encodable, CaseIterable {
     /// The amount does not fit in the money type (a hand-made policy's amounts, absurd class
     /// dates): refused instead of wrapped round.
     case amountTooLarge = "amount_too_large"
+    /// No attendance counts: not recorded, not paid (不录不补).
+    case noAttendance = "no_attendance"
+    /// The same person, trade and level was paid before, in any year.
+    case repeatClaimEver = "repeat_claim_ever"
+    /// A certificate subsidy of this level was paid before (once in a lifetime).
+    case certificateLevelClaimed = "certificate_level_claimed"
+    /// The level is paid only for a first certificate, and one was paid before.
+    case notFirstCertificate = "not_first_certificate"
+    /// The programme scales by the share of online learners who went on offline; none was given.
+    case offlineShareMissing = "offline_share_missing"
+    /// The class lies outside the dates the policy (or programme) applies.
+    case notInForce = "policy_not_in_force"
 }
 
 /// One line of how an amount was reached: a translation key (`policy.line.*`) and its values.
@@ -152,7 +171,15 @@ public struct ClaimResult: Sendable {
 }
 
 extension Policy {
+    /// The dates a programme applies: its own, else the document's.
+    public func effective(of program: Program) -> Effective? { program.effective ?? effective }
+
     /// Works out one trainee's claim under this policy.
+    ///
+    /// In order: a test voucher; a programme the policy lacks; a class outside the policy's
+    /// dates; the limits across claims (this voucher, the same trade and level, the yearly
+    /// count); recorded attendance for a programme that pays for training (不录不补); then the
+    /// programme's rules, whose amounts add up.
     public func evaluate(_ request: ClaimRequest) -> ClaimResult {
         let tally = request.tally
         let counted = request.context.acceptFlagged ? tally.withFlagged : tally.clean
@@ -167,24 +194,40 @@ extension Policy {
             return r
         }
         if tally.isTest { return refuse(.testVoucher) }
+        guard var program = program(request.program) else {
+            return refuse(.unknownProgram, ["program": request.program, "policy": id])
+        }
         let info = request.classInfo
         let year = info.endDate.components.year
         let trade = info.trade.description
+        var lines: [RuleLine] = []
+        if let range = effective(of: program), !range.contains(info.startDate, info.endDate) {
+            let values = ["range": range.description, "start": info.startDate.description, "end": info.endDate.description, "clause": range.clause]
+            guard request.context.outsideEffectiveDates else { return refuse(.notInForce, values) }
+            lines.append(RuleLine(key: "outside_dates", values: values, amount: 0))
+        }
         if let prior = request.priorClaims.first(where: { $0.voucherID == request.voucherID }) {
             return refuse(.alreadyClaimed, ["voucher": String(prior.voucherID)])
         }
-        if limits.sameTradeLevelYear,
-            let prior = request.priorClaims.first(where: { $0.trade == trade && $0.level == Int(info.level) && $0.year == year })
+        if program.paysFor == .training, let scope = limits.sameTradeLevel,
+            let prior = request.priorClaims.first(where: {
+                $0.paysFor == .training && $0.trade == trade && $0.level == Int(info.level) && (scope == .ever || $0.year == year)
+            })
         {
-            return refuse(.repeatClaim, ["voucher": String(prior.voucherID), "trade": trade, "level": String(info.level), "year": String(year), "clause": limits.clause])
+            return refuse(scope == .ever ? .repeatClaimEver : .repeatClaim, [
+                "voucher": String(prior.voucherID), "trade": trade, "level": String(info.level), "year": String(prior.year), "clause": limits.clause,
+            ])
         }
         if let most = limits.perPersonPerYear, request.priorClaims.filter({ $0.year == year }).count >= most {
             return refuse(.yearlyLimit, ["most": String(most), "year": String(year), "clause": limits.clause])
         }
-        guard var program = program(request.program) else {
-            return refuse(.unknownProgram, ["program": request.program, "policy": id])
+        // 不录不补: a programme that pays for training pays nothing without attendance that counts.
+        if program.paysFor == .training && counted.minutes == 0 {
+            return refuse(.noAttendance, ["flagged": String(tally.flagged.days)])
         }
-        var lines: [RuleLine] = []
+        if program.paysFor != .training {
+            lines.append(RuleLine(key: "certificate_only", values: ["clause": program.rules.first?.clause ?? ""], amount: 0))
+        }
         var total: Money = 0
         // Money arithmetic reports overflow instead of trapping; an amount that does not fit
         // (absurd dates or a hand-made policy) refuses the claim after the rules have run.
@@ -198,6 +241,19 @@ extension Policy {
             let (r, o) = a.multipliedReportingOverflow(by: b)
             if o { overflowed = true }
             return o ? 0 : r
+        }
+        /// A rule that pays for training as a whole (no per-day or per-hour measure) still needs a day.
+        func needsADay(_ clause: String) -> ClaimResult? {
+            guard program.paysFor == .training, counted.days < 1 else { return nil }
+            return refuse(.notEnoughDays, ["days": String(counted.days), "min": "1", "hours": String(counted.hours), "min_hours": "—"])
+        }
+        /// The uplift for the trainee's categories (the largest, when several apply).
+        func uplift(_ percents: [String: Int]?, of amount: Money, _ clause: String) {
+            let uplift = (percents ?? [:]).filter { request.categories.contains($0.key) }.map(\.value).max() ?? 0
+            guard uplift > 0 else { return }
+            let more = times(amount, Money(uplift)) / 100
+            lines.append(RuleLine(key: "uplift", values: ["percent": String(uplift), "amount": yuanString(more), "clause": clause], amount: more))
+            total = plus(total, more)
         }
         var rules = program.rules[...]
         while let rule = rules.popFirst() {
@@ -246,18 +302,33 @@ extension Policy {
                 }
                 total = plus(total, capped(amount, cap, r.clause, &lines))
             case .flat(let r):
-                let byDays = r.minDays.map { counted.days >= $0 } ?? false
+                // "累计不少于3天（或24学时）": the clause makes a day worth min_hours / min_days class
+                // hours (8); a day counts toward min_days only when it holds the day share of that
+                // too, so short days count toward the hours, never as whole days.
+                var days = counted.days
+                if let d = r.minDays, let h = r.minHours, d > 0 {
+                    let needed = tally.fullDayMinutes(classHours: h, perDays: d, settings: settings)
+                    days = tally.days(reaching: needed, withFlagged: request.context.acceptFlagged)
+                    if days < counted.days {
+                        lines.append(RuleLine(
+                            key: "short_days", values: ["short": String(counted.days - days), "minutes": String(needed),
+                                                        "hours": String(h / d), "clause": r.clause],
+                            amount: 0))
+                    }
+                }
+                let byDays = r.minDays.map { days >= $0 } ?? false
                 let byHours = r.minHours.map { counted.hours >= $0 } ?? false
                 if (r.minDays != nil || r.minHours != nil) && !byDays && !byHours {
                     if let d = r.minDays {
-                        return refuse(.notEnoughDays, ["days": String(counted.days), "min": String(d), "hours": String(counted.hours), "min_hours": r.minHours.map(String.init) ?? "—"])
+                        return refuse(.notEnoughDays, ["days": String(days), "min": String(d), "hours": String(counted.hours), "min_hours": r.minHours.map(String.init) ?? "—"])
                     }
                     return refuse(.notEnoughHours, ["hours": String(counted.hours), "min": String(r.minHours ?? 0)])
                 }
+                if r.minDays == nil && r.minHours == nil, let refused = needsADay(r.clause) { return refused }
                 let amount = fen(yuan: r.amount)
                 let key = byDays ? "flat_days" : byHours ? "flat_hours" : "flat"
                 lines.append(RuleLine(
-                    key: key, values: ["amount": yuanString(amount), "days": String(counted.days), "hours": String(counted.hours),
+                    key: key, values: ["amount": yuanString(amount), "days": String(days), "hours": String(counted.hours),
                                        "min_days": r.minDays.map(String.init) ?? "", "min_hours": r.minHours.map(String.init) ?? "", "clause": r.clause],
                     amount: amount))
                 total = plus(total, amount)
@@ -266,14 +337,14 @@ extension Policy {
                 guard counted.hours > 0 else { return refuse(.notEnoughHours, ["hours": "0", "min": "1"]) }
                 let level = String(info.level)
                 guard let rate = r.perHour[level] ?? r.perHour["*"] else { return refuse(.notEligible, ["what": "level \(level)", "clause": r.clause]) }
+                if r.offlineShareScale != nil && request.context.offlineShare == nil { return refuse(.offlineShareMissing, ["clause": r.clause]) }
                 let amount = times(Money(counted.hours), fen(yuan: rate))
                 lines.append(RuleLine(
                     key: "per_hour", values: ["hours": String(counted.hours), "rate": yuanString(fen(yuan: rate)), "amount": yuanString(amount), "clause": r.clause],
                     amount: amount))
                 var sum = amount
                 if let cap = r.cap[level] ?? r.cap["*"] { sum = capped(sum, fen(yuan: cap), r.clause, &lines) }
-                if let steps = r.offlineShareScale {
-                    let share = request.context.offlineShare ?? Ratio(0, 1)!
+                if let steps = r.offlineShareScale, let share = request.context.offlineShare {
                     let step = steps.first { s in s.belowPercent.map { !share.atLeast(percent: $0) } ?? true }
                     let percent = step?.percent ?? 100
                     let scaled = times(sum, Money(percent)) / 100
@@ -285,18 +356,22 @@ extension Policy {
                 total = plus(total, sum)
             case .byLevel(let r):
                 if r.requiresCertificate == true && !request.context.certificateObtained { return refuse(.notEligible, ["what": "certificate", "clause": r.clause]) }
-                guard let base = r.amounts[String(info.level)] ?? r.amounts["*"] else {
+                let level = String(info.level)
+                guard let base = r.amounts[level] ?? r.amounts["*"] else {
                     return refuse(.notEligible, ["what": "level \(info.level)", "clause": r.clause])
                 }
-                let amount = fen(yuan: base)
-                lines.append(RuleLine(key: "by_level", values: ["level": String(info.level), "amount": yuanString(amount), "clause": r.clause], amount: amount))
-                total = plus(total, amount)
-                let uplift = (r.upliftPercent ?? [:]).filter { request.categories.contains($0.key) }.map(\.value).max() ?? 0
-                if uplift > 0 {
-                    let more = times(amount, Money(uplift)) / 100
-                    lines.append(RuleLine(key: "uplift", values: ["percent": String(uplift), "amount": yuanString(more), "clause": r.clause], amount: more))
-                    total = plus(total, more)
+                if let refused = needsADay(r.clause) { return refused }
+                let certificates = request.priorClaims.filter { $0.paysFor == program.paysFor && program.paysFor != .training }
+                if r.oncePerLevel == true, let prior = certificates.first(where: { $0.level == Int(info.level) }) {
+                    return refuse(.certificateLevelClaimed, ["voucher": String(prior.voucherID), "level": level, "year": String(prior.year), "clause": r.clause])
                 }
+                if let firsts = r.firstCertificateLevels, firsts.contains(level) || firsts.contains("*"), let prior = certificates.first {
+                    return refuse(.notFirstCertificate, ["voucher": String(prior.voucherID), "level": String(prior.level), "year": String(prior.year), "clause": r.clause])
+                }
+                let amount = fen(yuan: base)
+                lines.append(RuleLine(key: "by_level", values: ["level": level, "amount": yuanString(amount), "clause": r.clause], amount: amount))
+                total = plus(total, amount)
+                uplift(r.upliftPercent, of: amount, r.clause)
             case .livingAllowance(let r):
                 guard !request.categories.isDisjoint(with: r.categories), counted.days > 0 else { continue }
                 let amount = times(Money(counted.days), fen(yuan: r.perDay))
@@ -307,8 +382,10 @@ extension Policy {
             case .catalogue(let r):
                 if r.requiresCertificate == true && !request.context.certificateObtained { return refuse(.notEligible, ["what": "certificate", "clause": r.clause]) }
                 guard let amount = request.context.catalogueAmount else { return refuse(.notEligible, ["what": "catalogue amount", "clause": r.clause]) }
+                if let refused = needsADay(r.clause) { return refused }
                 lines.append(RuleLine(key: "catalogue", values: ["amount": yuanString(amount), "clause": r.clause], amount: amount))
                 total = plus(total, amount)
+                uplift(r.upliftPercent, of: amount, r.clause)
             }
         }
         if overflowed { return refuse(.amountTooLarge) }
@@ -328,5 +405,12 @@ extension Policy {
         guard sum > cap else { return sum }
         lines.append(RuleLine(key: "cap", values: ["cap": yuanString(cap), "cut": yuanString(sum - cap), "clause": clause], amount: cap - sum))
         return cap
+    }
+}
+
+extension Policy {
+    /// Whether a programme pays only when enough trainees found work (so a rate must be given).
+    public func asksForEmployment(_ program: Program) -> Bool {
+        program.rules.contains { if case .tieredPerDay(let r) = $0 { r.employmentRateMinPercent != nil } else { false } }
     }
 }

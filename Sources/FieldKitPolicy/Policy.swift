@@ -21,20 +21,93 @@ public struct Policy: Sendable, Decodable {
     public var categories: [Category]
     /// The programmes, in the file's order.
     public var programs: [Program]
+    /// When the document applies: classes must lie inside it (or be claimed with an explicit
+    /// override that the sheet names).
+    public var effective: Effective?
+    /// When subsidies of a year must be claimed and paid by (晋 六: 次年3月底), shown on the sheet.
+    public var claimDeadline: ClaimDeadline?
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, document, region, settings, limits, categories, programs, effective
+        case claimDeadline = "claim_deadline"
+    }
+
+    /// The dates a document (or one programme of it) applies, both included; nil ends are open.
+    public struct Effective: Sendable, Decodable, Equatable {
+        /// The first day, `YYYY-MM-DD`.
+        public var from: String?
+        /// The last day.
+        public var to: String?
+        /// Where the document says so.
+        public var clause: String
+
+        /// The first day.
+        public var fromDay: ClassDay? { from.flatMap { ClassDay(iso: $0) } }
+        /// The last day.
+        public var toDay: ClassDay? { to.flatMap { ClassDay(iso: $0) } }
+
+        /// Whether a class from `start` to `end` lies inside.
+        public func contains(_ start: ClassDay, _ end: ClassDay) -> Bool {
+            (fromDay.map { start >= $0 } ?? true) && (toDay.map { end <= $0 } ?? true)
+        }
+
+        /// `2019-08-30 – 2021-12-31`, open ends as `…`.
+        public var description: String { "\(from ?? "…") – \(to ?? "…")" }
+    }
+
+    /// A deadline in the year after the class ends: `{"month": 3, "day": 31}`.
+    public struct ClaimDeadline: Sendable, Decodable, Equatable {
+        /// Month of the next year.
+        public var month: Int
+        /// Day of that month.
+        public var day: Int
+        /// The clause.
+        public var clause: String
+
+        /// The deadline for a class that ends on `end`.
+        public func date(after end: ClassDay) -> ClassDay? {
+            let y = end.components.year + 1
+            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+            return ClassDay(iso: "\(y)-\(two(month))-\(two(day))")
+        }
+    }
 
     /// Limits across claims (per person, by the county's pseudonym).
     public struct Limits: Sendable, Decodable {
-        /// The same trade, level and year are never paid twice.
-        public var sameTradeLevelYear: Bool
+        /// Training subsidies for the same trade and level: never twice in a year (`year`),
+        /// never twice at all (`ever`), or no such limit (nil). Certificate subsidies have their
+        /// own rules (``Rule/ByLevel``) and are not blocked by a training subsidy.
+        public var sameTradeLevel: Scope?
         /// At most this many subsidies per person per year.
         public var perPersonPerYear: Int?
         /// The clause.
         public var clause: String
 
+        /// How far a repeat reaches.
+        public enum Scope: String, Sendable, Decodable {
+            /// The same calendar year (of the class's last day).
+            case year
+            /// Any year.
+            case ever
+        }
+
         enum CodingKeys: String, CodingKey {
+            case sameTradeLevel = "same_trade_level"
             case sameTradeLevelYear = "same_trade_level_year"
             case perPersonPerYear = "per_person_per_year"
             case clause
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if c.contains(.sameTradeLevel) {
+                sameTradeLevel = try c.decodeIfPresent(Scope.self, forKey: .sameTradeLevel)
+            } else {
+                // The first form of the files: a yes/no for "the same year".
+                sameTradeLevel = try c.decodeIfPresent(Bool.self, forKey: .sameTradeLevelYear) == true ? .year : nil
+            }
+            perPersonPerYear = try c.decodeIfPresent(Int.self, forKey: .perPersonPerYear)
+            clause = try c.decode(String.self, forKey: .clause)
         }
     }
 
@@ -58,10 +131,40 @@ public struct Policy: Sendable, Decodable {
         public var nameEn: String
         /// The rules.
         public var rules: [Rule]
+        /// What it pays for: training (needs recorded attendance: 不录不补) or a certificate.
+        public var paysFor: PaysFor
+        /// The clause that asks for classroom video of the whole training, when one does:
+        /// sessions no recording covers are then held apart (`video_gap`).
+        public var videoRequired: String?
+        /// When this programme applies, if narrower than the document.
+        public var effective: Effective?
+
+        /// What a programme pays for.
+        public enum PaysFor: String, Sendable, Decodable {
+            /// Training: only recorded attendance is paid.
+            case training
+            /// A skill certificate (取证补贴): paid for the certificate, not for attendance.
+            case certificate
+            /// A special-operations certificate (特种作业操作证).
+            case specialCertificate = "special_certificate"
+        }
 
         enum CodingKeys: String, CodingKey {
-            case id, name, rules
+            case id, name, rules, effective
             case nameEn = "name_en"
+            case paysFor = "pays_for"
+            case videoRequired = "video_required"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            name = try c.decode(String.self, forKey: .name)
+            nameEn = try c.decode(String.self, forKey: .nameEn)
+            rules = try c.decode([Rule].self, forKey: .rules)
+            paysFor = try c.decodeIfPresent(PaysFor.self, forKey: .paysFor) ?? .training
+            videoRequired = try c.decodeIfPresent(String.self, forKey: .videoRequired)
+            effective = try c.decodeIfPresent(Effective.self, forKey: .effective)
         }
 
         /// The name in a language.
@@ -186,16 +289,22 @@ public enum Rule: Sendable, Decodable {
         }
     }
 
-    /// `by_level`: `amounts` by level, `requires_certificate`, `uplift_percent` by category.
+    /// `by_level`: `amounts` by level, `requires_certificate`, `uplift_percent` by category;
+    /// for certificate subsidies `once_per_level` (a level is paid once in a lifetime) and
+    /// `first_certificate_levels` (levels paid only for a first certificate).
     public struct ByLevel: Sendable, Decodable {
         public var clause: String
         public var amounts: [String: Double]
         public var requiresCertificate: Bool?
         public var upliftPercent: [String: Int]?
+        public var oncePerLevel: Bool?
+        public var firstCertificateLevels: [String]?
         enum CodingKeys: String, CodingKey {
             case clause, amounts
             case requiresCertificate = "requires_certificate"
             case upliftPercent = "uplift_percent"
+            case oncePerLevel = "once_per_level"
+            case firstCertificateLevels = "first_certificate_levels"
         }
     }
 
@@ -210,13 +319,16 @@ public enum Rule: Sendable, Decodable {
         }
     }
 
-    /// `catalogue`: the catalogue amount given with the claim, `requires_certificate`.
+    /// `catalogue`: the catalogue amount given with the claim, `requires_certificate`,
+    /// `uplift_percent` by category (衡 六(二): 目录规定的补贴标准上浮70%/50%).
     public struct Catalogue: Sendable, Decodable {
         public var clause: String
         public var requiresCertificate: Bool?
+        public var upliftPercent: [String: Int]?
         enum CodingKeys: String, CodingKey {
             case clause
             case requiresCertificate = "requires_certificate"
+            case upliftPercent = "uplift_percent"
         }
     }
 
@@ -331,11 +443,26 @@ extension Policy {
         }
         guard (1...600).contains(settings.classHourMinutes) else { throw fail("settings.class_hour_minutes", "must be 1 to 600") }
         guard (1...100).contains(settings.dayPercent) else { throw fail("settings.day_percent", "must be 1 to 100") }
+        func checkEffective(_ e: Effective?, _ field: String) throws {
+            guard let e else { return }
+            if let f = e.from, ClassDay(iso: f) == nil { throw fail("\(field).from", "must be a date YYYY-MM-DD") }
+            if let t = e.to, ClassDay(iso: t) == nil { throw fail("\(field).to", "must be a date YYYY-MM-DD") }
+            if let f = e.fromDay, let t = e.toDay, t < f { throw fail("\(field).to", "must not be before from") }
+        }
+        try checkEffective(effective, "effective")
+        if let d = claimDeadline {
+            guard (1...12).contains(d.month) else { throw fail("claim_deadline.month", "must be 1 to 12") }
+            guard (1...31).contains(d.day), d.date(after: ClassDay(number: 1096)) != nil else {
+                throw fail("claim_deadline.day", "must be a day of that month")
+            }
+        }
+        if let n = limits.perPersonPerYear, !(1...366).contains(n) { throw fail("limits.per_person_per_year", "must be 1 to 366") }
         let ids = Set(programs.map(\.id))
         guard ids.count == programs.count else { throw fail("programs", "two programmes have the same id") }
         let categoryIDs = Set(categories.map(\.id))
         for (p, program) in programs.enumerated() {
             guard !program.rules.isEmpty else { throw fail("programs[\(p)].rules", "must have at least one rule") }
+            try checkEffective(program.effective, "programs[\(p)].effective")
             for (r, rule) in program.rules.enumerated() {
                 let at = "programs[\(p)].rules[\(r)]"
                 func money(_ v: Double, _ name: String) throws {
@@ -362,6 +489,8 @@ extension Policy {
                     if let m = d.extraDaysMax { try percent(m, "extra_days_max", most: 366) }
                 case .flat(let f):
                     try money(f.amount, "amount")
+                    if let d = f.minDays, !(1...3660).contains(d) { throw fail("\(at).min_days", "must be 1 to 3660") }
+                    if let h = f.minHours, !(1...100_000).contains(h) { throw fail("\(at).min_hours", "must be 1 to 100000") }
                 case .perHour(let h):
                     for (k, v) in h.perHour { try money(v, "per_hour.\(k)") }
                     for (k, v) in h.cap { try money(v, "cap.\(k)") }
@@ -375,11 +504,15 @@ extension Policy {
                     // The uplift multiplies an amount in fen: bounded, it cannot overflow.
                     for (k, v) in b.upliftPercent ?? [:] { try percent(v, "uplift_percent.\(k)", most: 100) }
                     for k in (b.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
+                    if (b.oncePerLevel == true || b.firstCertificateLevels != nil) && program.paysFor == .training {
+                        throw fail("\(at).once_per_level", "is for certificate programmes (pays_for certificate or special_certificate)")
+                    }
                 case .livingAllowance(let l):
                     try money(l.perDay, "per_day")
                     for c in l.categories where !categoryIDs.contains(c) { throw fail("\(at).categories", "\(c) is not a category of this file") }
-                case .catalogue:
-                    break
+                case .catalogue(let c):
+                    for (k, v) in c.upliftPercent ?? [:] { try percent(v, "uplift_percent.\(k)", most: 100) }
+                    for k in (c.upliftPercent ?? [:]).keys where !categoryIDs.contains(k) { throw fail("\(at).uplift_percent.\(k)", "is not a category of this file") }
                 }
             }
         }

@@ -64,12 +64,18 @@ public struct ClaimSheet: Sendable {
     public var generatedAt: Timestamp
     /// An estimate (the institution's view) rather than the county's sheet.
     public var isEstimate: Bool
+    /// The class has not ended: a preview (预览), never submitted or paid.
+    public var isPreview: Bool
+    /// What the reader must know before relying on it (preview, dates, deadline), in words.
+    public var warnings: [String]
 
     /// A sheet.
     public init(
         classInfo: ClassInfo, siteName: String, policyTitle: String, program: String, conditions: [String], rows: [Row],
-        generatedAt: Timestamp, isEstimate: Bool = false
+        generatedAt: Timestamp, isEstimate: Bool = false, isPreview: Bool = false, warnings: [String] = []
     ) {
+        self.isPreview = isPreview
+        self.warnings = warnings
         self.classInfo = classInfo
         self.siteName = siteName
         self.policyTitle = policyTitle
@@ -116,14 +122,23 @@ public enum ClaimSheetPage {
             .refusal { font-weight: bold; }
             tfoot td { font-weight: bold; }
             .estimate { border: 0.4mm solid #000; padding: 1.5mm; margin-bottom: 3mm; font-weight: bold; }
+            .warnings { border: 0.4mm solid #000; padding: 1mm 1.5mm; margin-bottom: 3mm; }
+            .warnings div { margin: 0.5mm 0; }
+            .watermark { position: fixed; top: 35%; left: 0; right: 0; text-align: center; font-size: 48mm; color: rgba(0,0,0,0.10);
+                         transform: rotate(-20deg); pointer-events: none; z-index: -1; }
+            .capitals { margin-top: 2mm; font-size: 3.6mm; font-weight: bold; }
             .sign { display: flex; gap: 30mm; margin-top: 10mm; font-size: 4mm; }
             .sign span { display: inline-block; min-width: 45mm; border-bottom: 0.3mm solid #000; }
             .foot { margin-top: 6mm; font-size: 2.6mm; color: #444; }
             """
         let c = sheet.classInfo
         var out = pageHead(title: "\(t("claims.title")) \(c.name)", lang: t.language.rawValue, css: css)
-        out += "<h1>\(esc(t(sheet.isEstimate ? "claims.title.estimate" : "claims.title")))</h1>\n"
+        if sheet.isPreview { out += "<div class=\"watermark\" aria-hidden=\"true\">\(esc(t("claims.preview.mark")))</div>\n" }
+        out += "<h1>\(sheet.isPreview ? esc(t("claims.preview.title_prefix")) : "")\(esc(t(sheet.isEstimate ? "claims.title.estimate" : "claims.title")))</h1>\n"
         if sheet.isEstimate { out += "<div class=\"estimate\">\(esc(t("claims.estimate.note")))</div>\n" }
+        if !sheet.warnings.isEmpty {
+            out += "<div class=\"warnings\">" + sheet.warnings.map { "<div>⚠ \(esc($0))</div>" }.joined() + "</div>\n"
+        }
         out += "<div class=\"meta\">"
         out += "<div>\(esc(t("sheet.site"))): \(esc(sheet.siteName))</div>"
         out += "<div>\(esc(t("sheet.class"))): \(esc(c.name)) (\(c.id)) · \(c.trade) · \(esc(t("level.\(c.level)")))</div>"
@@ -147,6 +162,7 @@ public enum ClaimSheetPage {
         let paid = sheet.rows.filter { $0.amountFen > 0 }.count
         out += "</tbody><tfoot><tr><td colspan=\"8\">\(esc(t("claims.total", ["trainees": String(sheet.rows.count), "paid": String(paid)])))</td>"
             + "<td class=\"n\">\(yuanText(sheet.totalFen))</td></tr></tfoot></table>\n"
+        out += "<div class=\"capitals\">\(esc(t("claims.total.capitals", ["amount": chineseCapitals(sheet.totalFen), "figures": yuanText(sheet.totalFen)])))</div>\n"
         out += "<div class=\"sign\"><div>\(esc(t("claims.signature.institution"))) <span></span></div>"
             + "<div>\(esc(t("claims.signature.county"))) <span></span></div><div>\(esc(t("sheet.signature.date"))) <span></span></div></div>\n"
         out += "<div class=\"foot\">\(esc(t("claims.generated", ["time": sheet.generatedAt.localDescription(utcOffset: UTCOffset.china)])))</div>\n"
@@ -172,8 +188,10 @@ public enum ClaimSheetPage {
         }
         lines.append([
             csvNumber(sheet.classInfo.id), "", csvField(t("claims.total.short")), "", "", "", "", "", "",
-            csvNumber(yuanString(sheet.totalFen)), "", "",
+            csvNumber(yuanString(sheet.totalFen)), "", csvField(chineseCapitals(sheet.totalFen)),
         ])
+        if sheet.isPreview { lines.append([csvNumber(sheet.classInfo.id), "", csvField(t("claims.preview.mark"))]) }
+        for warning in sheet.warnings { lines.append([csvNumber(sheet.classInfo.id), "", csvField(warning)]) }
         return [0xEF, 0xBB, 0xBF] + Array(lines.map(csvRecord).joined(separator: "\r\n").utf8) + [13, 10]
     }
 }

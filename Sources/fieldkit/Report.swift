@@ -48,9 +48,7 @@ extension FieldKit {
             @OptionGroup var options: HomeOptions
             @OptionGroup var language: LanguageOption
             @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
-            @Option(help: "Policy id or file (default: the class's).") var policy: String?
-            @Option(help: "Programme in the policy (default: the class's).") var program: String?
-            @Option(help: "Expected employment rate after training, e.g. 0.85.") var employmentRate: String?
+            @OptionGroup var claim: ClaimOptions
             @Option(help: "text, json, html or csv.") var format: String = "text"
             @Flag(help: "Same as --format json.") var json = false
             @Option(help: "Output file (default: standard output).") var out: String?
@@ -59,9 +57,6 @@ extension FieldKit {
                 guard ["text", "json", "html", "csv"].contains(format) else {
                     throw usageError(flag: "--format", expected: "report_format", value: format)
                 }
-                if let r = employmentRate, Ratio(parsing: r).map({ $0.numerator <= $0.denominator }) != true {
-                    throw usageError(flag: "--employment-rate", expected: "ratio", value: r)
-                }
             }
 
             func run() throws {
@@ -69,54 +64,56 @@ extension FieldKit {
                     let t = language.localizer()
                     let station = try options.openStation()
                     guard let info = try station.classInfo(classID) else { throw StationError.unknownClass(classID) }
-                    let (policy, programDef) = try Policy.forClass(info, policy: policy, program: program)
+                    let (policy, programDef) = try Policy.forClass(info, policy: claim.policy, program: claim.program)
                     let programID = programDef.id
-                    var byVoucher: [UInt64: [AttendanceRecord]] = [:]
+                    var attendance: [UInt64: [AttendanceRecord]] = [:]
                     for p in try station.attendancePairs(classID: classID) {
-                        byVoucher[p.voucherID, default: []].append(AttendanceRecord(
+                        attendance[p.voucherID, default: []].append(AttendanceRecord(
                             day: p.day, sessionIndex: p.sessionIndex, signedIn: p.inMs, signedOut: p.outMs,
                             flags: AttendanceFlag.parse(list: p.flags.joined(separator: ","))))
                     }
-                    // No rate given: the estimate assumes the condition is met, and says so on the page.
-                    let given = employmentRate.flatMap { Ratio(parsing: $0) }
-                    let rate = given ?? Ratio(1, 1)!
-                    var rows: [ClaimRow] = []
+                    var trainees: [ClaimTrainee] = []
                     for entry in try station.roster(classID: classID) {
-                        let tally = AttendanceTally(
-                            records: byVoucher[entry.voucherID] ?? [], of: info, settings: policy.settings, utcOffset: station.utcOffset)
-                        var result = policy.evaluate(ClaimRequest(
-                            voucherID: entry.voucherID, classInfo: info, program: programID, tally: tally,
-                            categories: policy.categories(from: entry.category), context: ClaimContext(employmentRate: rate)))
-                        if given == nil { result.lines.removeAll { $0.key == "employment_ok" } }
-                        rows.append(ClaimRow(
-                            result: result, voucherID: entry.voucherID, name: entry.name, idMasked: entry.idMasked,
-                            category: entry.category, localizer: t))
+                        trainees.append(ClaimTrainee(
+                            voucherID: entry.voucherID, name: entry.name, idMasked: entry.idMasked, category: entry.category,
+                            revoked: try station.revocation(entry.voucherID) != nil))
                     }
-                    let sheet = ClaimSheet(
-                        classInfo: info, siteName: try station.heldTrust()?.siteName ?? station.siteID,
-                        policyTitle: "\(policy.title)（\(policy.document)）", program: programDef.name(t),
-                        conditions: [given.map { t("claims.condition.employment", ["rate": $0.description]) } ?? t("claims.condition.assumed_employment")],
-                        rows: rows.map { $0.sheetRow(t) },
-                        generatedAt: station.clock.now(), isEstimate: true)
+                    let given = try claim.employmentRate(
+                        required: Set(trainees.filter { !$0.revoked }.map(\.voucherID)), allowed: Set(trainees.map(\.voucherID)))
+                    // No rate given: the estimate assumes the condition is met, and says so on the page.
+                    let assumed = given == nil && policy.asksForEmployment(programDef)
+                    let outcome = ClaimPipeline.work(
+                        ClaimInputs(
+                            classInfo: info, siteName: try station.heldTrust()?.siteName ?? station.siteID, policy: policy, program: programDef,
+                            trainees: trainees, attendance: attendance, recordings: try station.videos().map(\.span),
+                            context: claim.context(employmentRate: given ?? (assumed ? Ratio(1, 1) : nil)), employmentAssumed: assumed,
+                            now: station.clock.now(), utcOffset: station.utcOffset, isEstimate: true),
+                        localizer: t)
+                    let rows = outcome.rows, sheet = outcome.sheet
                     struct Report: Encodable {
                         var `class`: UInt32
                         var policy: String
                         var program: String
                         var estimate: Bool
+                        var preview: Bool
                         var total: Double
+                        var total_capitals: String
+                        var warnings: [String]
                         var trainees: [ClaimRow]
                     }
                     switch json ? "json" : format {
                     case "json":
                         try emit(Array((try jsonLine(Report(
-                            class: classID, policy: policy.id, program: programID, estimate: true, total: Double(sheet.totalFen) / 100,
+                            class: classID, policy: policy.id, program: programID, estimate: true, preview: outcome.isPreview,
+                            total: Double(sheet.totalFen) / 100, total_capitals: chineseCapitals(sheet.totalFen), warnings: sheet.warnings,
                             trainees: rows)) + "\n").utf8), to: out)
                     case "html": try emit(Array(ClaimSheetPage.html(sheet, localizer: t).utf8), to: out)
                     case "csv": try emit(ClaimSheetPage.csv(sheet, localizer: t), to: out)
                     default:
                         // One entry per line, each made terminalSafe: names come from the bundle.
                         var text = [t("report.class.head", ["class": "\(classID)", "name": info.name, "policy": policy.id, "program": programDef.name(t)])]
-                        if given == nil { text.append(t("claims.condition.assumed_employment")) }
+                        text += sheet.warnings.map { "⚠ " + $0 }
+                        text += sheet.conditions
                         for (i, r) in rows.enumerated() {
                             text.append("\(i + 1). \(r.name) \(r.id_masked)  " + t("claims.row", [
                                 "days": "\(r.days)", "hours": "\(r.hours)", "amount": yuanText(r.amountFen),
@@ -124,7 +121,7 @@ extension FieldKit {
                             for line in r.lines { text.append("     " + line) }
                             if let refusal = r.refusal { text.append("     ✘ " + refusal) }
                         }
-                        text.append(t("report.class.total", ["total": yuanText(sheet.totalFen)]))
+                        text.append(t("report.class.total", ["total": yuanText(sheet.totalFen)]) + " " + chineseCapitals(sheet.totalFen))
                         try emit(Array(text.map { terminalSafe($0) + "\n" }.joined().utf8), to: out)
                     }
                     if let out { say(t("claims.written", ["file": out])) }

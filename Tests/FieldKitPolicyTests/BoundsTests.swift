@@ -60,7 +60,7 @@ struct BoundsTests {
 
     @Test("an amount that does not fit in fen refuses the claim instead of trapping")
     func moneyOverflow() {
-        let info = makeClass()
+        let info = classIn("hengyang-2019")
         let result = policy("hengyang-2019").evaluate(ClaimRequest(
             voucherID: 1, classInfo: info, program: "free_training", tally: tally(fullDays(10, of: info), info), categories: ["poor_labour"],
             context: ClaimContext(certificateObtained: true, catalogueAmount: Money.max)))

@@ -3,11 +3,24 @@ import FieldKitCore
 import FoundationEssentials
 import Testing
 
-/// A class of two sessions a day (08:30-11:30, 14:00-17:00: 360 minutes), 2026-03-02 to 2026-06-30.
-func makeClass(level: UInt8 = 4, sessions: String = "08:30-11:30,14:00-17:00") -> ClassInfo {
-    ClassInfo(
-        id: 12, name: "焊工", trade: OccupationCode("6-18-02-04")!, level: level, location: "", startDate: ClassDay(iso: "2026-03-02")!,
-        endDate: ClassDay(iso: "2026-06-30")!, sessions: SessionWindow.parseList(sessions)!)
+/// A class of two sessions a day (08:30-11:30, 14:00-17:00: 360 minutes), 2026-03-02 to 2026-06-30
+/// (or from `start`, four months).
+func makeClass(level: UInt8 = 4, sessions: String = "08:30-11:30,14:00-17:00", start: String = "2026-03-02", days: Int = 120) -> ClassInfo {
+    let first = ClassDay(iso: start)!
+    return ClassInfo(
+        id: 12, name: "焊工", trade: OccupationCode("6-18-02-04")!, level: level, location: "", startDate: first,
+        endDate: first.adding(days: days), sessions: SessionWindow.parseList(sessions)!)
+}
+
+/// A class inside the dates the policy (and programme) applies: 古县's plan is for 2023, 衡阳's
+/// ran 2019-08-30 to 2021-12-31, 山西's certificate subsidies ended with 2023.
+func classIn(_ policy: String, program: String = "", level: UInt8 = 4, sessions: String = "08:30-11:30,14:00-17:00") -> ClassInfo {
+    let start = switch policy {
+    case "gu-county-2023": "2023-03-06"
+    case "hengyang-2019": "2020-03-02"
+    default: program.contains("certificate") ? "2023-09-04" : "2026-03-02"
+    }
+    return makeClass(level: level, sessions: sessions, start: start, days: program.contains("certificate") ? 60 : 120)
 }
 
 func at(_ day: ClassDay, _ time: String) -> Int64 { day.at(LocalTime(time)!).milliseconds }
@@ -136,12 +149,15 @@ struct PolicyTests {
         Example(name: "衡阳 free training + living allowance for poor labour", policy: "hengyang-2019", program: "free_training", days: 10, certificate: true, catalogue: 100_000, categories: ["poor_labour"], yuan: 1200),
         Example(name: "衡阳 free training, no allowance category", policy: "hengyang-2019", program: "free_training", days: 10, certificate: true, catalogue: 100_000, yuan: 1000),
         Example(name: "衡阳 outside the catalogue, intermediate", policy: "hengyang-2019", program: "enterprise_outside_catalogue", days: 5, certificate: true, yuan: 990),
-        Example(name: "衡阳 outside the catalogue, poor-county park +70%", policy: "hengyang-2019", program: "enterprise_outside_catalogue", days: 5, certificate: true, categories: ["poor_county_park_enterprise"], yuan: 1683),
+        // 六(二): the uplift is on the catalogue standard (目录规定的补贴标准上浮), never on 550/990/1320
+        Example(name: "衡阳 六(二) outside the catalogue, poor-county park: no uplift", policy: "hengyang-2019", program: "enterprise_outside_catalogue", days: 5, level: 5, certificate: true, categories: ["poor_county_park_enterprise"], yuan: 550),
+        Example(name: "衡阳 六(二) in the catalogue 600, poor-county park +70% = 1020", policy: "hengyang-2019", program: "enterprise_catalogue", days: 5, certificate: true, catalogue: 60_000, categories: ["poor_county_park_enterprise"], yuan: 1020),
+        Example(name: "衡阳 六(二) in the catalogue 600, industry-transfer enterprise +50% = 900", policy: "hengyang-2019", program: "enterprise_catalogue", days: 5, certificate: true, catalogue: 60_000, categories: ["transfer_enterprise"], yuan: 900),
     ]
 
     @Test("amounts by hand from the documents", arguments: examples)
     func workedExample(_ e: Example) throws {
-        let info = makeClass(level: e.level)
+        let info = classIn(e.policy, program: e.program, level: e.level)
         let result = policy(e.policy).evaluate(ClaimRequest(
             voucherID: 1, classInfo: info, program: e.program, tally: tally(fullDays(e.days, of: info), info), categories: e.categories,
             context: ClaimContext(
@@ -168,33 +184,34 @@ struct PolicyTests {
 
     @Test("the same voucher, the same trade-level-year, or a fourth subsidy in a year: refused")
     func limits() {
-        let info = makeClass()
         func claim(_ id: String, _ priors: [PriorClaim]) -> ClaimResult {
-            policy(id).evaluate(ClaimRequest(
-                voucherID: 7, classInfo: info, program: id == "hengyang-2019" ? "safety" : "order_project", tally: tally(fullDays(10)),
+            let info = classIn(id)
+            return policy(id).evaluate(ClaimRequest(
+                voucherID: 7, classInfo: info, program: id == "hengyang-2019" ? "safety" : "order_project", tally: tally(fullDays(10, of: info), info),
                 priorClaims: priors, context: ClaimContext(employmentRate: Ratio(9, 10), certificateObtained: true)))
         }
-        let same = PriorClaim(voucherID: 7, program: "order_project", trade: "6-18-02-04", level: 4, year: 2026)
+        let same = PriorClaim(voucherID: 7, program: "order_project", trade: "6-18-02-04", level: 4, year: 2023)
         #expect(claim("gu-county-2023", [same]).refused == .alreadyClaimed)
         var other = same
         other.voucherID = 3
         #expect(claim("gu-county-2023", [other]).refused == .repeatClaim)
-        other.year = 2025
+        other.year = 2022
         #expect(claim("gu-county-2023", [other]).refused == nil, "another year")
-        other.year = 2026
+        other.year = 2023
         other.level = 3
         #expect(claim("gu-county-2023", [other]).refused == nil, "another level")
-        let three = (1...3).map { PriorClaim(voucherID: UInt64($0), program: "safety", trade: "4-0\($0)-00-00", level: 5, year: 2026) }
+        let three = (1...3).map { PriorClaim(voucherID: UInt64($0), program: "safety", trade: "4-0\($0)-00-00", level: 5, year: 2020) }
         #expect(claim("hengyang-2019", Array(three.prefix(2))).refused == nil)
         #expect(claim("hengyang-2019", three).refused == .yearlyLimit)
-        #expect(claim("gu-county-2023", three).refused == nil, "古县 sets no yearly count")
+        #expect(claim("gu-county-2023", three.map { var c = $0; c.year = 2023; return c }).refused == nil, "古县 sets no yearly count")
     }
 
     @Test("flagged days are held back unless accepted, with a line saying so; a test voucher is never paid")
     func flaggedAttendance() {
-        let records = fullDays(10, flagged: [9: .manual])
+        let gu = classIn("gu-county-2023")
+        let records = fullDays(10, of: gu, flagged: [9: .manual])
         let request = ClaimRequest(
-            voucherID: 1, classInfo: makeClass(), program: "order_project", tally: tally(records),
+            voucherID: 1, classInfo: gu, program: "order_project", tally: tally(records, gu),
             context: ClaimContext(employmentRate: Ratio(4, 5)))
         let held = policy("gu-county-2023").evaluate(request)
         #expect(held.amount == 135_000 && held.days == 9 && held.flagged.days == 1)
@@ -203,15 +220,16 @@ struct PolicyTests {
         accepted.context.acceptFlagged = true
         #expect(policy("gu-county-2023").evaluate(accepted).amount == 150_000)
         let test = policy("gu-county-2023").evaluate(ClaimRequest(
-            voucherID: 1, classInfo: makeClass(), program: "order_project", tally: tally(fullDays(10, flagged: [0: .test])),
+            voucherID: 1, classInfo: gu, program: "order_project", tally: tally(fullDays(10, of: gu, flagged: [0: .test]), gu),
             context: ClaimContext(employmentRate: Ratio(4, 5))))
         #expect(test.refused == .testVoucher && test.amount == 0)
     }
 
     @Test("rule lines read in Chinese and English with the clause")
     func lines() {
+        let gu = classIn("gu-county-2023")
         let r = policy("gu-county-2023").evaluate(ClaimRequest(
-            voucherID: 1, classInfo: makeClass(), program: "order_project", tally: tally(fullDays(40)),
+            voucherID: 1, classInfo: gu, program: "order_project", tally: tally(fullDays(40, of: gu), gu),
             context: ClaimContext(employmentRate: Ratio(17, 20))))
         let zh = r.lines.map { $0.text(Localizer(.zhHans)) }
         #expect(zh == [
