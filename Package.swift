@@ -198,7 +198,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldKitPolicyTests",
-            dependencies: ["FieldKitPolicy", "FieldKitCore"],
+            dependencies: ["FieldKitPolicy", "FieldKitCore", "FieldKitPrint"],
             swiftSettings: strict
         ),
         .testTarget(
