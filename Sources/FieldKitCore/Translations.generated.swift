@@ -571,7 +571,7 @@ let translationsZhHans: [String: String] = [
     "cli.county.root_key": "发给各培训点的县级根公钥文件：{path}",
     "cli.device.active": "在用",
     "cli.device.code": "站点 {site} 的登记码：{code}（仅可用一次，有效至 {time}）",
-    "cli.device.code_at": "站点 {site}（{location}）的登记码：{code}（仅可用一次，有效至 {time}）；设备登记后记下此位置",
+    "cli.device.code_at": "站点 {site}（{location}）的登记码：{code}（仅可用一次，有效至 {time}）；用此码登记的设备，位置记为该地点",
     "cli.device.line": "{device}  站点 {site}  {status}  已收到第 {seq} 条  上次同步 {time}  时钟偏差 {offset} 秒",
     "cli.device.located": "设备 {device} 的位置已记为：{location}",
     "cli.device.place": "  位置 {location}",
