@@ -12,6 +12,8 @@ public struct EnrollmentCode: Sendable, Equatable {
     public var site: String
     /// After this it is refused.
     public var expiresAt: Timestamp
+    /// Where the device it enrolls stands (copied to the device when it enrolls); nil = unknown.
+    public var location: String? = nil
 }
 
 /// A device the county knows.
@@ -36,6 +38,8 @@ public struct DeviceRecord: Sendable, Equatable {
     public var lastSync: Timestamp?
     /// County clock minus device clock at the last sync, in milliseconds.
     public var clockOffsetMs: Int64?
+    /// Where it stands, as the county recorded it; nil = unknown (never flags `location`).
+    public var location: String? = nil
 }
 
 extension CountyOffice {
@@ -43,8 +47,12 @@ extension CountyOffice {
     public static let enrollmentHours = 72
 
     /// Makes a one-time enrollment code for a site; only its SHA-256 is kept.
+    /// - Parameter location: where the PC will stand (kept with the code, copied to the device
+    ///   when it enrolls); nil or blank = unknown.
     /// - Throws: ``CountyError/unknownSite(_:)``.
-    public func addDevice(site: String, validHours: Int = CountyOffice.enrollmentHours) throws -> EnrollmentCode {
+    public func addDevice(
+        site: String, validHours: Int = CountyOffice.enrollmentHours, location: String? = nil
+    ) throws -> EnrollmentCode {
         guard try db.first("SELECT 1 FROM sites WHERE id = ?", [.text(site)], { _ in true }) != nil else {
             throw CountyError.unknownSite(site)
         }
@@ -53,11 +61,36 @@ extension CountyOffice {
         let code = [0, 4, 8].map { String(Array(digits)[$0..<$0 + 4]) }.joined(separator: "-")
         let created = now()
         let expires = created.adding(minutes: validHours * 60)
+        let place = CountyOffice.placeName(location)
         try db.run(
-            "INSERT INTO enrollment_codes(code_hash, site_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)",
-            [.text(CountyOffice.codeHash(code)), .text(site), .integer(created.milliseconds), .integer(expires.milliseconds)])
+            "INSERT INTO enrollment_codes(code_hash, site_id, created_ms, expires_ms, location) VALUES (?, ?, ?, ?, ?)",
+            [
+                .text(CountyOffice.codeHash(code)), .text(site), .integer(created.milliseconds), .integer(expires.milliseconds),
+                .string(place),
+            ])
         logger.info("enrollment code made", metadata: ["site": "\(site)"])
-        return EnrollmentCode(code: code, site: site, expiresAt: expires)
+        return EnrollmentCode(code: code, site: site, expiresAt: expires, location: place)
+    }
+
+    /// Records where an enrolled device stands; nil or blank makes it unknown again.
+    /// - Returns: the device as it now stands.
+    /// - Throws: ``CountyError/unknownDevice(_:)``.
+    @discardableResult
+    public func locateDevice(_ id: String, location: String?) throws -> DeviceRecord {
+        let place = CountyOffice.placeName(location)
+        return try db.transaction {
+            guard try device(id) != nil else { throw CountyError.unknownDevice(id) }
+            try db.run("UPDATE devices SET location = ? WHERE id = ?", [.string(place), .text(id)])
+            logger.info("device located", metadata: ["device": "\(id)"])
+            guard let located = try device(id) else { throw CountyError.unknownDevice(id) }
+            return located
+        }
+    }
+
+    /// A place as stored: trimmed; nil when blank (unknown).
+    static func placeName(_ text: String?) -> String? {
+        guard let trimmed = text?.trimmingWhitespace(), !trimmed.isEmpty else { return nil }
+        return trimmed
     }
 
     /// The stored form of a code: SHA-256 of its digits only (dashes and spaces as typed do not matter).
@@ -91,7 +124,8 @@ extension CountyOffice {
     }
 
     static let deviceSelect = """
-        SELECT id, site_id, public_key, status, enrolled_ms, revoked_ms, head_seq, head_hash, last_sync_ms, clock_offset_ms
+        SELECT id, site_id, public_key, status, enrolled_ms, revoked_ms, head_seq, head_hash, last_sync_ms, clock_offset_ms,
+               location
         FROM devices
         """
 
@@ -100,7 +134,7 @@ extension CountyOffice {
             id: r.text(0) ?? "", site: r.text(1) ?? "", publicKey: r.text(2) ?? "", status: r.text(3) ?? "",
             enrolledAt: Timestamp(milliseconds: r.int64(4)), revokedAt: r.optionalInt64(5).map(Timestamp.init(milliseconds:)),
             headSeq: r.int64(6), headHash: r.blob(7), lastSync: r.optionalInt64(8).map(Timestamp.init(milliseconds:)),
-            clockOffsetMs: r.optionalInt64(9))
+            clockOffsetMs: r.optionalInt64(9), location: r.text(10))
     }
 
     /// Signs a receipt with the county root key (the key every site pinned).

@@ -62,7 +62,8 @@ public struct HeldAttendance: Sendable, Equatable {
     public var inMs: Int64
     /// Sign-out, UTC ms; nil when none was recorded.
     public var outMs: Int64?
-    /// Every flag on the events of this session (`late`, `manual`, `clock`, `test`, `open`, …).
+    /// Every flag on the events of this session (`late`, `manual`, `clock`, `test`, `open`, …) and
+    /// the county's (`overlap`, `location`).
     public var flags: Set<String>
 }
 
@@ -119,34 +120,14 @@ extension CountyOffice {
     }
 
     /// The class's attendance rebuilt from every device's synced events: per voucher, day and
-    /// session the first sign-in and the last sign-out after it, with every flag seen.
+    /// session the first sign-in and the last sign-out after it, with every flag seen, and the
+    /// county's own flags: ``CountyFlag/overlap`` (the same person present in another class at
+    /// the same time) and ``CountyFlag/location`` (a device standing elsewhere than the class).
     public func heldAttendance(classID: UInt32) throws -> [HeldAttendance] {
-        var byKey: [String: HeldAttendance] = [:]
-        var order: [String] = []
+        var built = HeldAttendanceBuilder()
         // Events the county held apart (EventAudit) are never counted, whatever a reviewer accepts.
-        for e in try attendance(classID: classID) where (e.kind == "scan" || e.kind == "manual") && e.quarantine.isEmpty {
-            guard let voucher = e.voucher_id, let dayText = e.class_day, let day = ClassDay(iso: dayText),
-                let session = e.session_index, let direction = e.direction
-            else { continue }
-            let key = "\(voucher)|\(dayText)|\(session)"
-            let flags = Set(e.flags.split(separator: ",").map(String.init))
-            guard var held = byKey[key] else {
-                guard direction == "in" else { continue }
-                order.append(key)
-                byKey[key] = HeldAttendance(
-                    voucherID: voucher, day: day, sessionIndex: session, inMs: e.time.milliseconds, outMs: nil, flags: flags)
-                continue
-            }
-            if direction == "in" {
-                held.inMs = min(held.inMs, e.time.milliseconds)
-                held.flags.formUnion(flags)
-            } else if e.time.milliseconds >= held.inMs {
-                held.outMs = max(held.outMs ?? e.time.milliseconds, e.time.milliseconds)
-                held.flags.formUnion(flags)
-            }
-            byKey[key] = held
-        }
-        return order.compactMap { byKey[$0] }
+        for e in try attendance(classID: classID) where e.countsAsAttendance { built.add(e) }
+        return try withCountyFlags(built, classID: classID)
     }
 
     /// Records the payment of claimed vouchers: one voucher, or every claimed voucher of a class.

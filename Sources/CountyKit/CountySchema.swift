@@ -170,6 +170,16 @@ enum CountySchema {
         CREATE INDEX events_quarantined ON events(class_id) WHERE quarantine IS NOT NULL;
         """,
         """
+        -- Evidence flags the county alone can set (migration 5). Where a device stands, as the
+        -- county recorded it (NULL = unknown): given with the enrollment code, copied to the
+        -- device when it enrolls, changed with `device locate`. A held record any of whose events
+        -- came from a device standing elsewhere than its class is flagged `location`.
+        ALTER TABLE devices ADD COLUMN location TEXT CHECK (location IS NULL OR location <> '');
+        ALTER TABLE enrollment_codes ADD COLUMN location TEXT CHECK (location IS NULL OR location <> '');
+        -- The same person's vouchers in other classes, looked up once per class for `overlap`.
+        CREATE INDEX vouchers_trainee ON vouchers(trainee_ref);
+        """,
+        """
         -- What a claim paid for (migration 6): a training subsidy, or a certificate subsidy
         -- (certificate, special_certificate). The limits differ: a training subsidy never blocks
         -- a certificate subsidy; a certificate level is paid once in a lifetime.

@@ -43,9 +43,9 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                     logger.info("enrollment refused", metadata: ["why": "\(why)", "site": "\(request.site)"])
                     return Problem.enrollmentCode
                 }
-                guard let (site, expires, used, usedBy) = try db.first(
-                    "SELECT site_id, expires_ms, used_ms, device_id FROM enrollment_codes WHERE code_hash = ?", [.text(hash)],
-                    { ($0.text(0) ?? "", $0.int64(1), $0.optionalInt64(2), $0.text(3)) })
+                guard let (site, expires, used, usedBy, location) = try db.first(
+                    "SELECT site_id, expires_ms, used_ms, device_id, location FROM enrollment_codes WHERE code_hash = ?", [.text(hash)],
+                    { ($0.text(0) ?? "", $0.int64(1), $0.optionalInt64(2), $0.text(3), $0.text(4)) })
                 else { throw refuse("unknown code") }
                 guard site == request.site else { throw refuse("code for another site") }
                 if let existing = try office.device(request.device) {
@@ -63,9 +63,10 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                     throw Problem("device-exists", status: 409, title: "This key is enrolled already",
                                   detail: "the key of device \(request.device) is enrolled under another id")
                 }
+                // Where the officer said this PC would stand goes with it (`device add --location`).
                 try db.run(
-                    "INSERT INTO devices(id, site_id, public_key, status, enrolled_ms) VALUES (?, ?, ?, 'active', ?)",
-                    [.text(request.device), .text(site), .text(request.public_key), .integer(now)])
+                    "INSERT INTO devices(id, site_id, public_key, status, enrolled_ms, location) VALUES (?, ?, ?, 'active', ?, ?)",
+                    [.text(request.device), .text(site), .text(request.public_key), .integer(now), .string(location)])
                 try db.run(
                     "UPDATE enrollment_codes SET used_ms = ?, device_id = ? WHERE code_hash = ?",
                     [.integer(now), .text(request.device), .text(hash)])

@@ -62,7 +62,7 @@ extension FieldKitCounty {
     /// `fieldkit-county device`.
     struct Device: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Site PCs that may upload.", subcommands: [Add.self, List.self, Revoke.self, Keys.self])
+            abstract: "Site PCs that may upload.", subcommands: [Add.self, List.self, Revoke.self, Locate.self, Keys.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Make a one-time enrollment code for a site's PC.")
@@ -70,21 +70,26 @@ extension FieldKitCounty {
             @OptionGroup var language: LanguageOption
             @Option(help: "The site.") var site: String
             @Option(help: "Hours the code stays usable (1 to 720).") var hours = CountyOffice.enrollmentHours
+            @Option(help: "Where the PC will stand (kept for the device when it enrolls; compared with its classes' locations).")
+            var location: String?
             @Flag(help: "Print JSON.") var json = false
 
             func validate() throws {
                 guard (1...720).contains(hours) else { throw usageError(flag: "--hours", expected: "hours", value: "\(hours)") }
+                if let location { try refuseHiddenControl(flag: "--location", location) }
             }
 
             func run() throws {
                 try guarded {
-                    let code = try options.open().addDevice(site: site, validHours: hours)
+                    let code = try options.open().addDevice(site: site, validHours: hours, location: location)
                     if json {
-                        say(try jsonLine(["code": code.code, "site": code.site, "expires_at": code.expiresAt.description]))
+                        var out = ["code": code.code, "site": code.site, "expires_at": code.expiresAt.description]
+                        if let place = code.location { out["location"] = place }
+                        say(try jsonLine(out))
                     } else {
-                        say(language.localizer()("cli.device.code", [
-                            "code": code.code, "site": code.site, "time": code.expiresAt.localDescription(),
-                        ]))
+                        var values = ["code": code.code, "site": code.site, "time": code.expiresAt.localDescription()]
+                        values["location"] = code.location
+                        say(language.localizer()(code.location == nil ? "cli.device.code" : "cli.device.code_at", values))
                     }
                     return .ok
                 }
@@ -105,14 +110,14 @@ extension FieldKitCounty {
                         if json {
                             say(try jsonLine(DeviceLine(
                                 device: d.id, site: d.site, status: d.status, held_seq: d.headSeq,
-                                last_sync: d.lastSync?.description, clock_offset_ms: d.clockOffsetMs)))
+                                last_sync: d.lastSync?.description, clock_offset_ms: d.clockOffsetMs, location: d.location)))
                         } else {
                             say(t("cli.device.line", [
                                 "device": d.id, "site": d.site, "status": t(d.status == "active" ? "cli.device.active" : "cli.device.revoked_status"),
                                 "seq": "\(d.headSeq)",
                                 "time": d.lastSync?.localDescription() ?? "—",
                                 "offset": d.clockOffsetMs.map { "\($0 / 1000)" } ?? "—",
-                            ]))
+                            ]) + t(d.location == nil ? "cli.device.place_unknown" : "cli.device.place", ["location": d.location ?? ""]))
                         }
                     }
                     return .ok
@@ -141,6 +146,7 @@ extension FieldKitCounty {
             var held_seq: Int64
             var last_sync: String?
             var clock_offset_ms: Int64?
+            var location: String?
         }
     }
 
