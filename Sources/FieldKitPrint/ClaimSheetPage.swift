@@ -186,12 +186,13 @@ public enum ClaimSheetPage {
                 csvField(row.lines.joined(separator: "; ")),
             ])
         }
+        // What the reader must know (preview, dates, deadline), then the total: always the last row.
+        let notes = (sheet.isPreview ? [t("claims.preview.mark")] : []) + sheet.warnings
+        for note in notes { lines.append([csvNumber(sheet.classInfo.id), "", csvField(note)] + Array(repeating: "", count: 9)) }
         lines.append([
             csvNumber(sheet.classInfo.id), "", csvField(t("claims.total.short")), "", "", "", "", "", "",
             csvNumber(yuanString(sheet.totalFen)), "", csvField(chineseCapitals(sheet.totalFen)),
         ])
-        if sheet.isPreview { lines.append([csvNumber(sheet.classInfo.id), "", csvField(t("claims.preview.mark"))]) }
-        for warning in sheet.warnings { lines.append([csvNumber(sheet.classInfo.id), "", csvField(warning)]) }
         return [0xEF, 0xBB, 0xBF] + Array(lines.map(csvRecord).joined(separator: "\r\n").utf8) + [13, 10]
     }
 }

@@ -57,10 +57,11 @@ extension FieldKitCounty {
                         attendance: attendance, recordings: try office.recordings(site: site), context: claim.context(employmentRate: rate),
                         now: office.now()),
                     localizer: t)
-                if submit && outcome.isPreview { throw CountyError.classRunning(classID, ends: outcome.classEnds) }
                 let rows = outcome.rows, sheet = outcome.sheet
                 if let csv { try emit(ClaimSheetPage.csv(sheet, localizer: t), to: csv) }
                 if let html { try emit(Array(ClaimSheetPage.html(sheet, localizer: t).utf8), to: html) }
+                // The preview is written; recording it is refused.
+                if submit && outcome.isPreview { throw CountyError.classRunning(classID, ends: outcome.classEnds) }
                 var recorded: [UInt64] = []
                 if submit {
                     let encoder = JSONEncoder()

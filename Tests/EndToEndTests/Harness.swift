@@ -212,8 +212,20 @@ func utc(_ chinaTime: String) -> String {
 /// clock stays real), so a two-week class plays in seconds through the real binaries.
 @discardableResult
 func run(at chinaTime: String, _ program: String, _ args: [String], stdin: String? = nil) throws -> Run {
-    try run("/usr/bin/faketime", ["-f", "@" + utc(chinaTime), binDirectory + "/" + program] + args, stdin: stdin,
+    clearStaleFaketime()
+    return try run("/usr/bin/faketime", ["-f", "@" + utc(chinaTime), binDirectory + "/" + program] + args, stdin: stdin,
         env: ["FAKETIME_DONT_FAKE_MONOTONIC": "1"])
+}
+
+/// Removes what libfaketime left in /dev/shm for processes that are gone (a server stopped by a
+/// signal never cleans up): its names carry the process id, so a later process given the same id
+/// would otherwise fail with "sem_open: File exists".
+func clearStaleFaketime() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm") else { return }
+    for name in names where name.hasPrefix("faketime_shm_") || name.hasPrefix("sem.faketime_sem_") {
+        guard let pid = name.split(separator: "_").last.flatMap({ Int32($0) }), pid > 0 else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: "/dev/shm/" + name) }
+    }
 }
 
 func json(_ r: Run) throws -> Any {

@@ -50,7 +50,7 @@ struct HygieneTests {
         let setup = "2026-02-26 10:00"
         try fakeTimeCounty(county, at: setup, classArgs: [
             "--name", "焊工", "--trade", "6-18-02-04", "--level", "4", "--start", "2026-03-02", "--end", "2026-03-13",
-            "--sessions", "08:30-11:30,14:00-17:00", "--program", "universal", "--policy", "gu-county-2023",
+            "--sessions", "08:30-11:30,14:00-17:00", "--program", "apprenticeship", "--policy", "shanxi-2023",
         ])
         let roster = Self.formulaNames.enumerated().map { i, name in
             "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\",\(validID(i + 1))"
@@ -164,7 +164,7 @@ struct HygieneTests {
         let status = try run("fieldkit", ["status", "--home", w.site])
         #expect(status.status == 0 && status.stdout.contains("烹调\\u001B]0;owned\\u0007"), "\(status.stdout)")
         #expect(!status.stdout.unicodeScalars.contains { raw.contains($0.value) })
-        let report = try run("fieldkit", ["report", "class", "--home", w.site, "--class", "12", "--policy", "gu-county-2023", "--program", "universal"])
+        let report = try run("fieldkit", ["report", "class", "--home", w.site, "--class", "12", "--policy", "shanxi-2023", "--program", "apprenticeship"])
         #expect(report.status == 0 && report.stdout.contains("张\\u001B[2J"), "\(report.stderr)")
         #expect(!report.stdout.unicodeScalars.contains { raw.contains($0.value) })
         // JSON output decodes to the name as it is stored.

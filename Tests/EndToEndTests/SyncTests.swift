@@ -11,6 +11,7 @@ final class CountyServer {
     /// `program` is the binary (the built one unless a test copied it elsewhere).
     init(home: String, log: String, at fakeTime: String? = nil, program: String = binDirectory + "/fieldkit-county") throws {
         let serve = [program, "serve", "--home", home, "--port", "0"]
+        if fakeTime != nil { clearStaleFaketime() }
         let argv = fakeTime.map { ["/usr/bin/faketime", "-f", "@" + $0] + serve } ?? serve
         child = try Child(
             argv[0], Array(argv.dropFirst()), stdin: "/dev/null", stdout: log, stderr: log + ".err",
