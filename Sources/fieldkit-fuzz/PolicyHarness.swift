@@ -52,12 +52,13 @@ enum PolicyHarness {
         }
     }
 
-    /// No facts; everything good; employment too low, flagged accepted.
+    /// No facts (a policy out of force refuses); everything good; employment too low, flagged
+    /// accepted (both worked out whatever the policy's dates).
     static let contexts: [ClaimContext] = [
         ClaimContext(),
         ClaimContext(
             employmentRate: Ratio(17, 20), extraApprovedDays: 3, offlineShare: Ratio(1, 4), certificateObtained: true,
-            catalogueAmount: 120_000),
-        ClaimContext(employmentRate: Ratio(1, 2), offlineShare: Ratio(1, 20), acceptFlagged: true),
+            catalogueAmount: 120_000, outsideEffectiveDates: true),
+        ClaimContext(employmentRate: Ratio(1, 2), offlineShare: Ratio(1, 20), acceptFlagged: true, outsideEffectiveDates: true),
     ]
 }
