@@ -167,7 +167,12 @@ public struct ClaimResult: Sendable {
     public var refusalValues: [String: String]
 
     /// The refusal in words.
-    public func refusalText(_ t: Localizer) -> String? { refused.map { t("policy.refused.\($0.rawValue)", refusalValues) } }
+    public func refusalText(_ t: Localizer) -> String? {
+        guard let refused else { return nil }
+        // No attendance that counts, but some held for review: say how much.
+        let held = refused == .noAttendance && (refusalValues["flagged"] ?? "0") != "0" ? "_held" : ""
+        return t("policy.refused.\(refused.rawValue)\(held)", refusalValues)
+    }
 }
 
 extension Policy {

@@ -58,6 +58,8 @@ struct DocumentReadingTests {
         // Only manual entries: held for review, so nothing counts until accepted
         let manual = claim("hengyang-2019", "enterprise_outside_catalogue", info: heng, records: fullDays(2, of: heng, flagged: [0: .manual, 1: .manual]))
         #expect(manual.refused == .noAttendance && manual.refusalValues["flagged"] == "2")
+        #expect(manual.refusalText(Localizer(.zhHans))?.contains("另有 2 天") == true)
+        #expect(claim("hengyang-2019", "enterprise_outside_catalogue", info: heng, records: []).refusalText(Localizer(.en)) == "no attendance that counts: nothing is paid (不录不补)")
     }
 
     @Test("晋 五(三) certificate subsidies pay for the certificate, not attendance: no scans and still 400, with a line saying so")
