@@ -54,6 +54,20 @@ struct VoucherLoopTests {
             level: 4, year: 2026, amountFen: fen, detail: "[]")
     }
 
+    @Test("a class that has not ended has no claims: recording one before its last session ends is refused, after it works; pays_for is kept")
+    func noClaimBeforeTheEnd() throws {
+        clock.set("2026-03-13")  // noon of the last day: the afternoon session runs to 17:00
+        #expect(throws: CountyError.classRunning(7, ends: ClassDay(iso: "2026-03-13")!.at(LocalTime("17:00")!))) {
+            try county.recordClaims([claim(1_000_001)])
+        }
+        #expect(try county.claims(traineeRefs: [1]).isEmpty)
+        clock.set("2026-03-14")
+        var certificate = claim(1_000_001)
+        certificate.paysFor = "certificate"
+        #expect(try county.recordClaims([certificate]) == [1_000_001])
+        #expect(try county.claims(traineeRefs: [1]).map(\.paysFor) == ["certificate"])
+    }
+
     @Test("states follow the facts; payment and write-off are idempotent and final")
     func loop() throws {
         #expect(try county.voucherStatus(classID: 7).map(\.state) == [.issued, .issued, .issued])
