@@ -10,7 +10,11 @@ struct CrashTests {
         var next = 0
         var rng = SystemRandomNumberGenerator()
         var cutShort = 0
-        for _ in 0..<25 {
+        // How long a whole batch takes on this machine, from a first round left to finish: the kills
+        // then land at random moments inside that time, not inside a fixed window that a fast
+        // machine outruns.
+        var wholeBatchMicros: UInt32 = 120_000
+        for round in 0..<25 {
             guard next < w.codes.count else { break }
             // Given a scanner stream of the next codes (with repeats, as scanners double-send)
             let batch = w.codes[next..<min(next + 16, w.codes.count)]
@@ -21,9 +25,15 @@ struct CrashTests {
                 binDirectory + "/fieldkit", ["scan", "--home", w.site, "--stdin", "--json"], stdin: w.dir + "/stream.txt",
                 stdout: w.dir + "/reported.txt", stderr: "/dev/null", env: ["LANG": "en_US.UTF-8"])
             // When the process is killed at a random moment
-            usleep(UInt32.random(in: 0...120_000, using: &rng))
-            child.kill()
-            #expect(child.wait(seconds: 30) != nil)
+            if round == 0 {
+                let started = Date()
+                #expect(child.wait(seconds: 60) != nil)
+                wholeBatchMicros = UInt32(max(20_000, min(2_000_000, Date().timeIntervalSince(started) * 1_000_000)))
+            } else {
+                usleep(UInt32.random(in: 0...(wholeBatchMicros * 8 / 10), using: &rng))
+                child.kill()
+                #expect(child.wait(seconds: 30) != nil)
+            }
             let data = FileManager.default.contents(atPath: w.dir + "/reported.txt") ?? Data()
             // Only whole lines were reported to the instructor
             let text = String(decoding: data, as: UTF8.self)
