@@ -104,7 +104,8 @@ extension CountyOffice {
         // records links no one).
         var person: [UInt64: Int64] = [:]
         for (voucher, ref) in try db.query(
-            "SELECT id, trainee_ref FROM vouchers WHERE id IN (SELECT voucher_id FROM events WHERE class_id = ?)", [classBind],
+            "SELECT id, trainee_ref FROM vouchers WHERE class_id = ? OR id IN (SELECT voucher_id FROM events WHERE class_id = ?)",
+            [classBind, classBind],
             { (UInt64(bitPattern: $0.int64(0)), $0.int64(1)) })
         { person[voucher] = ref }
         guard !person.isEmpty else { return [] }

@@ -125,8 +125,15 @@ extension CountyOffice {
     /// the same time) and ``CountyFlag/location`` (a device standing elsewhere than the class).
     public func heldAttendance(classID: UInt32) throws -> [HeldAttendance] {
         var built = HeldAttendanceBuilder()
+        // A reissued voucher's attendance is its person's: every event counts under the voucher
+        // that now stands for them, so one session seen under the old and the new voucher is
+        // one record, and days under both add up.
+        let current = try currentVouchers(classID: classID)
         // Events the county held apart (EventAudit) are never counted, whatever a reviewer accepts.
-        for e in try attendance(classID: classID) where e.countsAsAttendance { built.add(e) }
+        for var e in try attendance(classID: classID) where e.countsAsAttendance {
+            e.voucher_id = e.voucher_id.map { current[$0] ?? $0 }
+            built.add(e)
+        }
         return try withCountyFlags(built, classID: classID)
     }
 
@@ -263,10 +270,15 @@ public struct VoucherHolder: Sendable, Equatable {
 }
 
 extension CountyOffice {
-    /// The vouchers of a class with what a claim needs to know of their holders.
+    /// The vouchers of a class with what a claim needs to know of their holders: one per
+    /// person, the newest of a chain of reissues (a replaced voucher's attendance counts under
+    /// it, see ``heldAttendance(classID:)``), so each person is claimed and written off once.
     public func holders(classID: UInt32) throws -> [VoucherHolder] {
         try db.query(
-            "SELECT id, trainee_ref, name, id_masked, category, revoked_ms FROM vouchers WHERE class_id = ? ORDER BY id",
+            """
+            SELECT id, trainee_ref, name, id_masked, category, revoked_ms FROM vouchers v
+            WHERE class_id = ? AND NOT EXISTS (SELECT 1 FROM vouchers n WHERE n.replaces = v.id) ORDER BY id
+            """,
             [.integer(Int64(classID))]
         ) {
             VoucherHolder(
