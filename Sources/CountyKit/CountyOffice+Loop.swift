@@ -131,8 +131,9 @@ extension CountyOffice {
         let current = try currentVouchers(classID: classID)
         // Events the county held apart (EventAudit) are never counted, whatever a reviewer accepts.
         for var e in try attendance(classID: classID) where e.countsAsAttendance {
-            e.voucher_id = e.voucher_id.map { current[$0] ?? $0 }
-            built.add(e)
+            let scanned = e.voucher_id
+            e.voucher_id = scanned.map { current[$0] ?? $0 }
+            built.add(e, original: current.isEmpty ? nil : scanned)
         }
         return try withCountyFlags(built, classID: classID)
     }

@@ -34,9 +34,12 @@ struct ReissueTests {
             """
             INSERT INTO events (device_id, seq, site_id, kind, direction, voucher_id, class_id, class_day, session_index,
                                 flags, wall_ms, hash, body, received_ms)
-            VALUES ('D1', ?, 'S01', 'scan', ?, ?, 7, ?, ?, '', ?, zeroblob(32), '{}', 0)
+            VALUES ('D1', ?, 'S01', 'scan', ?, ?, 7, ?, ?, ?, ?, zeroblob(32), '{}', 0)
             """,
-            [.integer(seq), .text(direction), .integer(Int64(voucher)), .text(day), .integer(Int64(session)), .integer(ms)])
+            [
+                .integer(seq), .text(direction), .integer(Int64(voucher)), .text(day), .integer(Int64(session)),
+                .text(hhmm > "14:05" && direction == "in" ? "late" : ""), .integer(ms),
+            ])
     }
 
     @Test("the new voucher is the same person's, signed with the active key; the old one is revoked and linked")
@@ -99,6 +102,7 @@ struct ReissueTests {
         #expect(held.map { "\($0.day) \($0.sessionIndex)" } == ["2026-03-02 0", "2026-03-02 1", "2026-03-03 0"])
         let afternoon = try #require(held.first { $0.day == ClassDay(iso: "2026-03-02")! && $0.sessionIndex == 1 })
         #expect(afternoon.outMs != nil && afternoon.inMs < afternoon.outMs!, "signed in with the old voucher, out with the new")
+        #expect(!afternoon.flags.contains("late"), "the new voucher's later sign-in does not make the person late")
     }
 
     @Test("claims, payment and write-off: once per person")
