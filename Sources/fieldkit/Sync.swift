@@ -116,8 +116,10 @@ extension FieldKit {
                     let t = language.localizer()
                     var policy = SyncClient.Policy()
                     policy.batchEvents = max(1, batch)
-                    let held = try station.syncState().countyURL
-                    guard let url = county ?? held else { throw SyncError.notEnrolled }
+                    let enrolled = try station.syncState()
+                    guard let url = county ?? enrolled.countyURL else {
+                        throw enrolled.enrolledAt == nil ? SyncError.notEnrolled : SyncError.noCountyAddress
+                    }
                     let client = SyncClient(station: station, county: url, policy: policy, logger: makeLogger(), words: t)
                     repeat {
                         do {

@@ -1,4 +1,4 @@
-import CountyKit
+@testable import CountyKit
 import FieldKitCore
 import FieldKitStore
 import FoundationEssentials
@@ -119,5 +119,35 @@ struct ReissueTests {
         #expect(try county.writeOff(classID: 7) == [1_000_002, new])
         #expect(try county.voucherStatus(voucherID: 1_000_001).state == .revoked)
         #expect(try county.db.first("SELECT count(*) FROM claims", [], { $0.int64(0) }) == 2)
+    }
+
+    @Test("migration 7 rebuilds vouchers and claims of an existing county: every row, trigger and check kept")
+    func migrationKeepsEverything() throws {
+        let db = try Database(path: temporaryDirectory() + "/old.db")
+        try db.migrate(Array(CountySchema.migrations.prefix(6)))
+        try db.execute(
+            """
+            INSERT INTO signing_keys VALUES (5, 'k', 0, NULL, 'active', 0);
+            INSERT INTO sites(id, name) VALUES ('S01', 'School');
+            INSERT INTO classes VALUES (7, 'S01', 'W', '6-18-02-04', 4, '', 1, 2, '{}');
+            INSERT INTO vouchers(id, class_id, trainee_ref, name, id_masked, kid, valid_from, valid_to, flags, code, issued_ms)
+                VALUES (1000001, 7, 42, 'A', '1401**********1234', 5, 1, 2, 0, 'c', 0);
+            INSERT INTO claims(voucher_id, class_id, trainee_ref, policy_id, program, trade, level, year, amount_fen, detail,
+                               claimed_ms, paid_ms, payment_ref, written_off_ms, pays_for)
+                VALUES (1000001, 7, 42, 'p', 'universal', '6-18-02-04', 4, 2026, 100000, '[]', 1, 2, 'P-1', 3, 'certificate');
+            """)
+        try db.migrate(CountySchema.migrations)
+        #expect(try db.first("SELECT count(*) FROM vouchers", [], { $0.int64(0) }) == 1)
+        #expect(try db.first("SELECT amount_fen || payment_ref || pays_for FROM claims", [], { $0.text(0) }) == "100000P-1certificate")
+        #expect(try db.query("PRAGMA foreign_key_check", [], { $0.text(0) }).isEmpty)
+        #expect(throws: SQLiteError.self) { try db.run("DELETE FROM claims") }
+        #expect(throws: SQLiteError.self) { try db.run("UPDATE claims SET amount_fen = 0") }
+        // One live voucher per person and class; a revoked one may be replaced, once.
+        let copy = "INSERT INTO vouchers(id, class_id, trainee_ref, name, id_masked, kid, valid_from, valid_to, flags, code, issued_ms, replaces) "
+        #expect(throws: SQLiteError.self) { try db.run(copy + "VALUES (1000002, 7, 42, 'A', 'x', 5, 1, 2, 0, 'c', 0, 1000001)") }
+        try db.run("UPDATE vouchers SET revoked_ms = 5 WHERE id = 1000001")
+        try db.run(copy + "VALUES (1000002, 7, 42, 'A', 'x', 5, 1, 2, 0, 'c', 0, 1000001)")
+        try db.run("UPDATE vouchers SET revoked_ms = 6 WHERE id = 1000002")
+        #expect(throws: SQLiteError.self) { try db.run(copy + "VALUES (1000003, 7, 42, 'A', 'x', 5, 1, 2, 0, 'c', 0, 1000001)") }
     }
 }

@@ -64,6 +64,11 @@ struct FileEnrollmentTests {
         }
         let devices = try run("fieldkit-county", ["device", "list", "--home", w.county, "--json"])
         #expect(devices.stdout.split(separator: "\n").count == 1)
+        // Enrolled, with no address: status says so, and `sync` points at the stick.
+        let status = try run("fieldkit", ["status", "--home", w.site])
+        #expect(!status.stdout.contains("not enrolled"), "\(status.stdout)")
+        let online = try run("fieldkit", ["sync", "--home", w.site])
+        #expect(online.status == 1 && online.stderr.contains("enrolled by USB stick"), "\(online.stderr)")
 
         // Now the USB loop works: export, import (twice), receipt back.
         try expectOK(run("fieldkit", ["scan", "--home", w.site, w.codes[1].code]))
