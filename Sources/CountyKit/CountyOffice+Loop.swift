@@ -39,7 +39,7 @@ public struct VoucherStatus: Sendable, Encodable {
     public var id_masked: String
     /// Where it is.
     public var state: VoucherState
-    /// Attendance events the county holds for it.
+    /// Attendance events the county holds for it and for the vouchers it replaced (a reissue).
     public var events: Int
     /// The claimed amount in fen, when claimed.
     public var amount_fen: Int64?
@@ -88,7 +88,13 @@ extension CountyOffice {
         return try db.query(
             """
             SELECT v.id, v.class_id, v.name, v.id_masked, v.valid_to, v.revoked_ms, c.end_day,
-                   (SELECT count(*) FROM events e WHERE e.voucher_id = v.id AND e.kind IN ('scan', 'manual') AND e.quarantine IS NULL),
+                   (SELECT count(*) FROM events e
+                    WHERE e.voucher_id IN (WITH RECURSIVE chain(id) AS (
+                                               SELECT v.id UNION ALL
+                                               SELECT w.replaces FROM vouchers w JOIN chain ON w.id = chain.id
+                                               WHERE w.replaces IS NOT NULL)
+                                           SELECT id FROM chain)
+                      AND e.kind IN ('scan', 'manual') AND e.quarantine IS NULL),
                    k.amount_fen, k.claimed_ms, k.paid_ms, k.payment_ref, k.written_off_ms
             FROM vouchers v JOIN classes c ON c.id = v.class_id LEFT JOIN claims k ON k.voucher_id = v.id
             WHERE \(condition) ORDER BY v.id

@@ -100,6 +100,9 @@ struct ReissueTests {
         let held = try county.heldAttendance(classID: 7)
         #expect(held.allSatisfy { $0.voucherID == new }, "\(held)")
         #expect(held.map { "\($0.day) \($0.sessionIndex)" } == ["2026-03-02 0", "2026-03-02 1", "2026-03-03 0"])
+        // The new voucher's state counts the person's attendance under both.
+        #expect(try county.voucherStatus(voucherID: new).events == 7)
+        #expect(try county.voucherStatus(voucherID: 1_000_001).state == .revoked)
         let afternoon = try #require(held.first { $0.day == ClassDay(iso: "2026-03-02")! && $0.sessionIndex == 1 })
         #expect(afternoon.outMs != nil && afternoon.inMs < afternoon.outMs!, "signed in with the old voucher, out with the new")
         #expect(!afternoon.flags.contains("late"), "the new voucher's later sign-in does not make the person late")
