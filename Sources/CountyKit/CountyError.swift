@@ -50,6 +50,12 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
     case notPaid(UInt64, state: String)
     /// Neither a class nor a voucher was named.
     case classOrVoucherRequired
+    /// The voucher was replaced already; the replacement is named.
+    case alreadyReplaced(UInt64, by: UInt64)
+    /// The class is over: no voucher of it can be reissued.
+    case classEnded(UInt32, ended: String)
+    /// An enrollment request file the county refused, and why.
+    case enrollmentRefused(String, EnrollmentRefusal)
 
     public var words: (key: String, values: [String: String]) {
         switch self {
@@ -78,11 +84,35 @@ public enum CountyError: Error, Equatable, LocalizedFailure {
         case .notClaimed(let v, let s): ("error.county.not_claimed", ["voucher": String(v), "state": s])
         case .notPaid(let v, let s): ("error.county.not_paid", ["voucher": String(v), "state": s])
         case .classOrVoucherRequired: ("error.county.class_or_voucher", [:])
+        case .alreadyReplaced(let v, let n): ("error.county.already_replaced", ["voucher": String(v), "new": String(n)])
+        case .classEnded(let c, let ended): ("error.county.class_ended", ["class": String(c), "end": ended])
+        case .enrollmentRefused(let f, let why):
+            switch why {
+            case .unknownCode: ("error.county.enroll.unknown_code", ["file": f])
+            case .usedCode: ("error.county.enroll.used_code", ["file": f])
+            case .expiredCode(let at): ("error.county.enroll.expired_code", ["file": f, "time": at])
+            case .otherSite(let s): ("error.county.enroll.other_site", ["file": f, "site": s])
+            case .refused(let detail): ("error.county.enroll.refused", ["file": f, "why": detail])
+            }
         }
     }
 }
 
 extension CountyError {
+    /// Why an enrollment request file was refused.
+    public enum EnrollmentRefusal: Sendable, Equatable {
+        /// No such code.
+        case unknownCode
+        /// The code enrolled another device.
+        case usedCode
+        /// The code's time is over (when, in local words).
+        case expiredCode(String)
+        /// The code is for another site.
+        case otherSite(String)
+        /// Any other refusal, in the server's words.
+        case refused(String)
+    }
+
     /// A roster row whose trainee already holds a voucher for the class.
     public struct IssuedRow: Sendable, Equatable {
         /// Line in the roster file.
@@ -91,9 +121,12 @@ extension CountyError {
         public var name: String
         /// The voucher already held.
         public var voucher: UInt64
+        /// That voucher was revoked: the next step is `voucher reissue`.
+        public var revoked: Bool = false
 
         func text(_ t: Localizer) -> String {
-            t("error.county.issued_row", ["line": String(line), "name": name, "voucher": String(voucher)])
+            t(revoked ? "error.county.issued_row_revoked" : "error.county.issued_row",
+              ["line": String(line), "name": name, "voucher": String(voucher)])
         }
     }
 

@@ -190,3 +190,33 @@ extension CountyOffice {
             ])
     }
 }
+
+// MARK: - Enrollment by file
+
+extension CountyOffice {
+    /// The code as a file for a USB stick, signed with the county root key so the site can tell
+    /// it comes from the county it pinned.
+    public func enrollmentCodeFile(_ code: EnrollmentCode) throws -> EnrollmentCodeFile {
+        try EnrollmentCodeFile(
+            code: code.code, site: code.site, county: countyID, expiresMs: code.expiresAt.milliseconds, rootKey: rootKey)
+    }
+
+    /// The answer to an enrollment as a file for a USB stick, signed with the county root key.
+    public func enrollmentAnswerFile(_ answer: EnrollResponse) throws -> EnrollmentAnswerFile {
+        try EnrollmentAnswerFile(answer: answer, rootKey: rootKey)
+    }
+
+    /// Why the code in a request cannot be used, in words for the county's own clerk (the
+    /// server answers every such case alike, so a guesser learns nothing; the clerk holding the
+    /// request file may know). Read only: the rules are the enrollment's.
+    public func codeRefusal(_ request: EnrollRequest, file: String) throws -> CountyError {
+        guard let (site, expires, used) = try db.first(
+            "SELECT site_id, expires_ms, used_ms FROM enrollment_codes WHERE code_hash = ?", [.text(CountyOffice.codeHash(request.code))],
+            { ($0.text(0) ?? "", $0.int64(1), $0.optionalInt64(2)) })
+        else { return .enrollmentRefused(file, .unknownCode) }
+        if site != request.site { return .enrollmentRefused(file, .otherSite(site)) }
+        if used != nil { return .enrollmentRefused(file, .usedCode) }
+        if now().milliseconds > expires { return .enrollmentRefused(file, .expiredCode(Timestamp(milliseconds: expires).localDescription())) }
+        return .enrollmentRefused(file, .unknownCode)
+    }
+}

@@ -31,13 +31,19 @@ struct HeldAttendanceBuilder {
     /// The devices whose events went into each record (same order as ``records``).
     private(set) var devices: [Set<String>] = []
 
+    /// The vouchers as scanned whose events went into each record (same order as ``records``),
+    /// when the caller counted a reissued voucher's events under its person's current voucher.
+    private var originals: [Set<UInt64>] = []
+
     /// Takes one event; events that are not counted attendance are the caller's to skip.
-    mutating func add(_ e: HeldEvent) {
+    /// - Parameter original: the voucher as scanned, when the event counts under another one
+    ///   (``CountyOffice/currentVouchers(classID:)``); nil otherwise.
+    mutating func add(_ e: HeldEvent, original: UInt64? = nil) {
         guard let voucher = e.voucher_id, let dayText = e.class_day, let day = ClassDay(iso: dayText),
             let session = e.session_index, let direction = e.direction
         else { return }
         let key = Key(voucher: voucher, day: dayText, session: session)
-        let flags = Set(e.flags.split(separator: ",").map(String.init))
+        var flags = Set(e.flags.split(separator: ",").map(String.init))
         let ms = e.time.milliseconds
         guard let i = index[key] else {
             guard direction == "in" else { return }
@@ -45,10 +51,17 @@ struct HeldAttendanceBuilder {
             records.append(
                 HeldAttendance(voucherID: voucher, day: day, sessionIndex: session, inMs: ms, outMs: nil, flags: flags))
             devices.append([e.device])
+            originals.append(original.map { [$0] } ?? [])
             return
         }
         if direction == "in" {
-            records[i].inMs = min(records[i].inMs, ms)
+            // A later sign-in with the person's other voucher (a reissue) does not make them
+            // late: their first sign-in decides.
+            if ms < records[i].inMs {
+                records[i].inMs = ms
+            } else if let original, !originals[i].contains(original) {
+                flags.remove("late")
+            }
         } else if ms >= records[i].inMs {
             records[i].outMs = max(records[i].outMs ?? ms, ms)
         } else {
@@ -56,6 +69,7 @@ struct HeldAttendanceBuilder {
         }
         records[i].flags.formUnion(flags)
         devices[i].insert(e.device)
+        if let original { originals[i].insert(original) }
     }
 }
 
@@ -104,7 +118,8 @@ extension CountyOffice {
         // records links no one).
         var person: [UInt64: Int64] = [:]
         for (voucher, ref) in try db.query(
-            "SELECT id, trainee_ref FROM vouchers WHERE id IN (SELECT voucher_id FROM events WHERE class_id = ?)", [classBind],
+            "SELECT id, trainee_ref FROM vouchers WHERE class_id = ? OR id IN (SELECT voucher_id FROM events WHERE class_id = ?)",
+            [classBind, classBind],
             { (UInt64(bitPattern: $0.int64(0)), $0.int64(1)) })
         { person[voucher] = ref }
         guard !person.isEmpty else { return [] }

@@ -39,7 +39,7 @@ public struct VoucherStatus: Sendable, Encodable {
     public var id_masked: String
     /// Where it is.
     public var state: VoucherState
-    /// Attendance events the county holds for it.
+    /// Attendance events the county holds for it and for the vouchers it replaced (a reissue).
     public var events: Int
     /// The claimed amount in fen, when claimed.
     public var amount_fen: Int64?
@@ -88,7 +88,13 @@ extension CountyOffice {
         return try db.query(
             """
             SELECT v.id, v.class_id, v.name, v.id_masked, v.valid_to, v.revoked_ms, c.end_day,
-                   (SELECT count(*) FROM events e WHERE e.voucher_id = v.id AND e.kind IN ('scan', 'manual') AND e.quarantine IS NULL),
+                   (SELECT count(*) FROM events e
+                    WHERE e.voucher_id IN (WITH RECURSIVE chain(id) AS (
+                                               SELECT v.id UNION ALL
+                                               SELECT w.replaces FROM vouchers w JOIN chain ON w.id = chain.id
+                                               WHERE w.replaces IS NOT NULL)
+                                           SELECT id FROM chain)
+                      AND e.kind IN ('scan', 'manual') AND e.quarantine IS NULL),
                    k.amount_fen, k.claimed_ms, k.paid_ms, k.payment_ref, k.written_off_ms
             FROM vouchers v JOIN classes c ON c.id = v.class_id LEFT JOIN claims k ON k.voucher_id = v.id
             WHERE \(condition) ORDER BY v.id
@@ -125,8 +131,16 @@ extension CountyOffice {
     /// the same time) and ``CountyFlag/location`` (a device standing elsewhere than the class).
     public func heldAttendance(classID: UInt32) throws -> [HeldAttendance] {
         var built = HeldAttendanceBuilder()
+        // A reissued voucher's attendance is its person's: every event counts under the voucher
+        // that now stands for them, so one session seen under the old and the new voucher is
+        // one record, and days under both add up.
+        let current = try currentVouchers(classID: classID)
         // Events the county held apart (EventAudit) are never counted, whatever a reviewer accepts.
-        for e in try attendance(classID: classID) where e.countsAsAttendance { built.add(e) }
+        for var e in try attendance(classID: classID) where e.countsAsAttendance {
+            let scanned = e.voucher_id
+            e.voucher_id = scanned.map { current[$0] ?? $0 }
+            built.add(e, original: current.isEmpty ? nil : scanned)
+        }
         return try withCountyFlags(built, classID: classID)
     }
 
@@ -263,10 +277,15 @@ public struct VoucherHolder: Sendable, Equatable {
 }
 
 extension CountyOffice {
-    /// The vouchers of a class with what a claim needs to know of their holders.
+    /// The vouchers of a class with what a claim needs to know of their holders: one per
+    /// person, the newest of a chain of reissues (a replaced voucher's attendance counts under
+    /// it, see ``heldAttendance(classID:)``), so each person is claimed and written off once.
     public func holders(classID: UInt32) throws -> [VoucherHolder] {
         try db.query(
-            "SELECT id, trainee_ref, name, id_masked, category, revoked_ms FROM vouchers WHERE class_id = ? ORDER BY id",
+            """
+            SELECT id, trainee_ref, name, id_masked, category, revoked_ms FROM vouchers v
+            WHERE class_id = ? AND NOT EXISTS (SELECT 1 FROM vouchers n WHERE n.replaces = v.id) ORDER BY id
+            """,
             [.integer(Int64(classID))]
         ) {
             VoucherHolder(

@@ -186,5 +186,67 @@ enum CountySchema {
         ALTER TABLE claims ADD COLUMN pays_for TEXT NOT NULL DEFAULT 'training'
             CHECK (pays_for IN ('training', 'certificate', 'special_certificate'));
         """,
+        """
+        -- Reissue (migration 7): a voucher may replace a revoked one of the same person in the same
+        -- class (`voucher reissue`). `replaces` keeps the link on the new voucher; a voucher is
+        -- replaced at most once. Still one live (unrevoked) voucher per person and class. SQLite
+        -- cannot drop the old UNIQUE (class_id, trainee_ref), so the table is rebuilt, and claims,
+        -- which refer to it, are rebuilt with it unchanged.
+        CREATE TABLE vouchers_new (
+            id            INTEGER PRIMARY KEY,
+            class_id      INTEGER NOT NULL REFERENCES classes(id),
+            trainee_ref   INTEGER NOT NULL,
+            name          TEXT NOT NULL,
+            id_masked     TEXT NOT NULL,
+            category      TEXT,
+            kid           INTEGER NOT NULL REFERENCES signing_keys(kid),
+            valid_from    INTEGER NOT NULL,
+            valid_to      INTEGER NOT NULL,
+            flags         INTEGER NOT NULL,
+            code          TEXT NOT NULL,
+            issued_ms     INTEGER NOT NULL,
+            revoked_ms    INTEGER,
+            revoke_reason TEXT,
+            replaces      INTEGER UNIQUE REFERENCES vouchers_new(id) CHECK (replaces < id)
+        );
+        INSERT INTO vouchers_new(id, class_id, trainee_ref, name, id_masked, category, kid, valid_from, valid_to, flags, code,
+                                 issued_ms, revoked_ms, revoke_reason)
+            SELECT id, class_id, trainee_ref, name, id_masked, category, kid, valid_from, valid_to, flags, code,
+                   issued_ms, revoked_ms, revoke_reason FROM vouchers;
+        CREATE TEMP TABLE claims_kept AS SELECT * FROM claims;
+        DROP TABLE claims;
+        DROP TABLE vouchers;
+        ALTER TABLE vouchers_new RENAME TO vouchers;
+        CREATE INDEX vouchers_class ON vouchers(class_id);
+        CREATE INDEX vouchers_trainee ON vouchers(trainee_ref);
+        CREATE UNIQUE INDEX vouchers_one_live ON vouchers(class_id, trainee_ref) WHERE revoked_ms IS NULL;
+        CREATE TABLE claims (
+            voucher_id     INTEGER PRIMARY KEY REFERENCES vouchers(id),
+            class_id       INTEGER NOT NULL REFERENCES classes(id),
+            trainee_ref    INTEGER NOT NULL,
+            policy_id      TEXT NOT NULL,
+            program        TEXT NOT NULL,
+            trade          TEXT NOT NULL,
+            level          INTEGER NOT NULL,
+            year           INTEGER NOT NULL,
+            amount_fen     INTEGER NOT NULL CHECK (amount_fen >= 0),
+            detail         TEXT NOT NULL,
+            claimed_ms     INTEGER NOT NULL,
+            paid_ms        INTEGER,
+            payment_ref    TEXT,
+            written_off_ms INTEGER,
+            pays_for       TEXT NOT NULL DEFAULT 'training'
+                CHECK (pays_for IN ('training', 'certificate', 'special_certificate')),
+            CHECK ((paid_ms IS NULL) = (payment_ref IS NULL)),
+            CHECK (written_off_ms IS NULL OR paid_ms IS NOT NULL)
+        );
+        INSERT INTO claims SELECT * FROM claims_kept;
+        DROP TABLE temp.claims_kept;
+        CREATE INDEX claims_trainee ON claims(trainee_ref, year);
+        CREATE TRIGGER claims_keep BEFORE DELETE ON claims
+            BEGIN SELECT RAISE(ABORT, 'claims are kept'); END;
+        CREATE TRIGGER claims_written_off_final BEFORE UPDATE ON claims WHEN OLD.written_off_ms IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'a written-off claim is final'); END;
+        """,
     ]
 }

@@ -101,6 +101,30 @@ extension Station {
         return EnrollRequest(code: code, site: siteID, device: deviceID, public_key: publicKey, signature: Base64.encode(signature))
     }
 
+    /// The enrollment request for a code carried on a USB stick: the same request as
+    /// ``enrollRequest(code:)``, once the code file is shown to come from this station's
+    /// county, for this site, and still in time.
+    /// - Throws: ``EnrollmentFileError``.
+    public func enrollRequest(codeFile file: EnrollmentCodeFile, path: String) throws -> EnrollRequest {
+        guard file.verify(with: rootKey) else { throw EnrollmentFileError.notCounty(path: path) }
+        guard file.site == siteID else { throw EnrollmentFileError.otherSite(path: path, site: file.site) }
+        let expires = Timestamp(milliseconds: file.expires_ms)
+        guard clock.now() <= expires else { throw EnrollmentFileError.expired(path: path, at: expires) }
+        return try enrollRequest(code: file.code)
+    }
+
+    /// Takes the county's answer to an enrollment carried on a USB stick: signed by this
+    /// station's county for this device, it marks the station enrolled, as an HTTP enrollment
+    /// does (with no county address: this site syncs by file). Taking it again changes nothing.
+    /// - Throws: ``EnrollmentFileError``.
+    public func takeEnrollmentAnswer(_ file: EnrollmentAnswerFile, path: String) throws {
+        guard file.verify(with: rootKey) else { throw EnrollmentFileError.notCounty(path: path) }
+        guard file.answer.site == siteID else { throw EnrollmentFileError.otherSite(path: path, site: file.answer.site) }
+        guard file.answer.device == deviceID else { throw EnrollmentFileError.otherDevice(path: path, device: file.answer.device) }
+        try db.run(
+            "UPDATE sync_state SET enrolled_ms = coalesce(enrolled_ms, ?) WHERE id = 1", [.integer(clock.now().milliseconds)])
+    }
+
     /// Signs a request to the county: the headers to send with it.
     public func signRequest(method: String, path: String, idempotencyKey: String, body: [UInt8]) throws -> [(name: String, value: String)] {
         let time = clock.now().milliseconds

@@ -4,6 +4,8 @@ import FieldKitCore
 public enum SyncError: Error, Equatable, LocalizedFailure {
     /// No county address: the device is not enrolled.
     case notEnrolled
+    /// Enrolled by USB: no county address is known.
+    case noCountyAddress
     /// The county could not be reached, after retrying.
     case unreachable(url: String, detail: String)
     /// Something answered that is not the county (a captive portal, a proxy page).
@@ -30,6 +32,7 @@ public enum SyncError: Error, Equatable, LocalizedFailure {
     public var words: (key: String, values: [String: String]) {
         switch self {
         case .notEnrolled: ("error.sync.not_enrolled", [:])
+        case .noCountyAddress: ("error.sync.no_address", [:])
         case .unreachable(let url, let detail): ("error.sync.unreachable", ["url": url, "detail": detail])
         case .notCounty(let url): ("error.sync.not_county", ["url": url])
         case .refused(let problem, let detail): ("error.sync.refused", ["problem": problem, "detail": detail])

@@ -62,7 +62,7 @@ extension FieldKitCounty {
     /// `fieldkit-county device`.
     struct Device: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Site PCs that may upload.", subcommands: [Add.self, List.self, Revoke.self, Locate.self, Keys.self])
+            abstract: "Site PCs that may upload.", subcommands: [Add.self, Code.self, Enroll.self, List.self, Revoke.self, Locate.self, Keys.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Make a one-time enrollment code for a site's PC.")
@@ -91,6 +91,66 @@ extension FieldKitCounty {
                         values["location"] = code.location
                         say(language.localizer()(code.location == nil ? "cli.device.code" : "cli.device.code_at", values))
                     }
+                    return .ok
+                }
+            }
+        }
+
+        /// `fieldkit-county device code --site S --file CODE.json`: the one-time code as a file for a USB stick.
+        struct Code: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write a one-time enrollment code to a file, for a site with no link (carried on a USB stick).",
+                discussion: "At the site: fieldkit enroll --file CODE.json --out REQUEST.json; back here: device enroll --file REQUEST.json --out ANSWER.json.")
+            @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
+            @Option(help: "The site.") var site: String
+            @Option(help: "The code file to write.") var file: String
+            @Option(help: "Hours the code stays usable (1 to 720).") var hours = CountyOffice.enrollmentHours
+            @Option(help: "Where the PC will stand (kept for the device when it enrolls).") var location: String?
+
+            func validate() throws {
+                guard (1...720).contains(hours) else { throw usageError(flag: "--hours", expected: "hours", value: "\(hours)") }
+                if let location { try refuseHiddenControl(flag: "--location", location) }
+            }
+
+            func run() throws {
+                try guarded {
+                    let office = try options.open()
+                    let code = try office.addDevice(site: site, validHours: hours, location: location)
+                    try Files.writeAtomically(try EnrollmentFile.encode(try office.enrollmentCodeFile(code)), to: file, mode: 0o600)
+                    say(language.localizer()("cli.device.code_file", [
+                        "site": code.site, "file": file, "time": code.expiresAt.localDescription(),
+                    ]))
+                    return .ok
+                }
+            }
+        }
+
+        /// `fieldkit-county device enroll --file REQUEST.json --out ANSWER.json`: the same
+        /// enrollment as `POST /v1/enroll`, by file.
+        struct Enroll: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Enroll a site's PC from the request file it wrote; writes the signed answer to carry back.")
+            @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
+            @Option(help: "The request file the site wrote (fieldkit enroll --file … --out …).") var file: String
+            @Option(help: "The answer file to write.") var out: String
+
+            func run() throws {
+                try guarded {
+                    let office = try options.open()
+                    let request = try EnrollmentFile.decode(
+                        EnrollmentRequestFile.self, bytes: try readBounded(file, limit: EnrollmentFile.maxBytes), path: file,
+                        format: EnrollmentRequestFile.formatName
+                    ).request
+                    let service = SyncService(store: SQLiteCountyStore(office: office, logger: makeLogger()))
+                    let answer: EnrollResponse
+                    do { answer = try service.enroll(request) } catch let problem as Problem {
+                        if problem.type.hasSuffix("/enrollment-code") { throw try office.codeRefusal(request, file: file) }
+                        throw CountyError.enrollmentRefused(file, .refused(problem.detail ?? problem.title))
+                    }
+                    try Files.writeAtomically(try EnrollmentFile.encode(try office.enrollmentAnswerFile(answer)), to: out)
+                    say(language.localizer()("cli.device.enrolled_file", ["device": answer.device, "site": answer.site, "file": out]))
                     return .ok
                 }
             }

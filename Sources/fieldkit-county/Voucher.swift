@@ -10,7 +10,7 @@ extension FieldKitCounty {
     /// `fieldkit-county voucher issue|revoke|list`.
     struct Voucher: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Revoke.self, List.self, Status.self, Cards.self])
+            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Reissue.self, Revoke.self, List.self, Status.self, Cards.self])
 
         struct Issue: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -67,6 +67,43 @@ extension FieldKitCounty {
             }
         }
 
+        /// `fieldkit-county voucher reissue VOUCHER --reason TEXT [--png DIR]`.
+        struct Reissue: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Give a trainee a new voucher in place of an old one (lost, or revoked); the old one is revoked.",
+                discussion: "Same trainee, class and validity; attendance under both vouchers counts once for the person.")
+            @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
+            @Argument(help: "The old voucher number.") var id: UInt64
+            @Option(help: "Why (kept with the old voucher's revocation).") var reason: String
+            @Option(help: "Also write the new voucher's QR code as a PNG into this folder (voucher-ID.png).") var png: String?
+            @Flag(help: "Print JSON.") var json = false
+
+            func run() throws {
+                try guarded {
+                    let t = language.localizer()
+                    let new = try options.open().reissueVoucher(id, reason: reason)
+                    var file: String?
+                    if let png {
+                        try Files.makeDirectory(png, mode: 0o755)
+                        file = "\(png)/voucher-\(new.voucherID).png"
+                        try Files.writeAtomically(try QRCode(new.code, level: .quartile).png(scale: 8), to: file!)
+                    }
+                    if json {
+                        say(try jsonLine(new))
+                        return .ok
+                    }
+                    say(t("cli.voucher.reissued", [
+                        "old": "\(id)", "voucher": "\(new.voucherID)", "name": new.name, "id": new.idMasked, "from": "\(new.validFrom)",
+                        "to": "\(new.validTo)",
+                    ]))
+                    say(file.map { t("cli.voucher.reissued.png", ["file": $0]) }
+                        ?? t("cli.voucher.reissued.next", ["class": "\(new.classID)"]))
+                    return .ok
+                }
+            }
+        }
+
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List vouchers.")
             @OptionGroup var options: CountyOptions
@@ -85,7 +122,9 @@ extension FieldKitCounty {
                             say(t("cli.voucher.line", ["voucher": "\(v.voucherID)", "class": "\(v.classID)", "name": v.name, "id": v.idMasked])
                                 + (v.revokedAt.map {
                                     t("cli.voucher.line.revoked", ["date": "\($0.classDay())", "why": v.revokeReason ?? ""])
-                                } ?? ""))
+                                } ?? "")
+                                + (v.replaces.map { t("cli.voucher.line.replaces", ["voucher": "\($0)"]) } ?? "")
+                                + (v.replacedBy.map { t("cli.voucher.line.replaced_by", ["voucher": "\($0)"]) } ?? ""))
                         }
                     }
                     return .ok

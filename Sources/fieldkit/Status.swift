@@ -46,7 +46,7 @@ extension FieldKit {
                 }
                 if let sync = s.sync {
                     let when = { (ts: Timestamp?) in ts?.localDescription(utcOffset: station.utcOffset) ?? "—" }
-                    if sync.countyURL == nil {
+                    if sync.countyURL == nil && sync.enrolledAt == nil {
                         say(t("cli.status.sync.not_enrolled"))
                     } else if sync.unsynced == 0 {
                         say(t("cli.status.sync.all", ["time": when(sync.lastSuccessAt)]))

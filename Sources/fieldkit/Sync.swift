@@ -9,26 +9,67 @@ import Glibc
 #endif
 
 extension FieldKit {
-    /// `fieldkit enroll`.
+    /// `fieldkit enroll`: over the network, or by files carried on a USB stick.
     struct Enroll: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register this station with the county using a one-time code from the county office.")
+            abstract: "Register this station with the county using a one-time code from the county office.",
+            discussion: """
+                With a link: fieldkit enroll --county URL --code CODE.
+                Without (USB stick): fieldkit enroll --file CODE.json --out REQUEST.json, carry REQUEST.json to the county \
+                (fieldkit-county device enroll), then fieldkit enroll --answer ANSWER.json.
+                """)
 
         @OptionGroup var options: HomeOptions
 
         @Option(help: "The county server's address, e.g. http://county.example:8080.")
-        var county: String
+        var county: String?
 
         @Option(help: "The enrollment code, e.g. 4821-0937-5512.")
-        var code: String
+        var code: String?
+
+        @Option(help: "The code file from the county (fieldkit-county device code --file).")
+        var file: String?
+
+        @Option(help: "With --file: the request file to write and carry to the county.")
+        var out: String?
+
+        @Option(help: "The county's answer file (fieldkit-county device enroll --out).")
+        var answer: String?
 
         @OptionGroup var language: LanguageOption
+
+        func validate() throws {
+            let network = county != nil || code != nil
+            let byFile = file != nil || out != nil
+            guard [network, byFile, answer != nil].filter({ $0 }).count == 1,
+                !network || (county != nil && code != nil), !byFile || (file != nil && out != nil)
+            else { throw usageError("usage.enroll_mode") }
+        }
 
         func run() throws {
             try guarded {
                 let station = try options.openStation()
+                let t = language.localizer()
+                if let file, let out {
+                    let codeFile = try EnrollmentFile.decode(
+                        EnrollmentCodeFile.self, bytes: try readBounded(file, limit: EnrollmentFile.maxBytes), path: file,
+                        format: EnrollmentCodeFile.formatName)
+                    let request = try station.enrollRequest(codeFile: codeFile, path: file)
+                    try Files.writeAtomically(try EnrollmentFile.encode(EnrollmentRequestFile(request: request)), to: out)
+                    say(t("cli.enroll.request_written", ["file": out, "device": request.device]))
+                    return .ok
+                }
+                if let answer {
+                    let answerFile = try EnrollmentFile.decode(
+                        EnrollmentAnswerFile.self, bytes: try readBounded(answer, limit: EnrollmentFile.maxBytes), path: answer,
+                        format: EnrollmentAnswerFile.formatName)
+                    try station.takeEnrollmentAnswer(answerFile, path: answer)
+                    say(t("cli.enroll.done_file", ["device": answerFile.answer.device, "county": answerFile.answer.county]))
+                    return .ok
+                }
+                guard let county, let code else { throw usageError("usage.enroll_mode") }
                 let answer = try SyncClient(station: station, county: county, logger: makeLogger()).enroll(code: code)
-                say(language.localizer()("cli.enroll.done", ["device": answer.device, "county": answer.county, "url": county]))
+                say(t("cli.enroll.done", ["device": answer.device, "county": answer.county, "url": county]))
                 return .ok
             }
         }
@@ -75,8 +116,10 @@ extension FieldKit {
                     let t = language.localizer()
                     var policy = SyncClient.Policy()
                     policy.batchEvents = max(1, batch)
-                    let held = try station.syncState().countyURL
-                    guard let url = county ?? held else { throw SyncError.notEnrolled }
+                    let enrolled = try station.syncState()
+                    guard let url = county ?? enrolled.countyURL else {
+                        throw enrolled.enrolledAt == nil ? SyncError.notEnrolled : SyncError.noCountyAddress
+                    }
                     let client = SyncClient(station: station, county: url, policy: policy, logger: makeLogger(), words: t)
                     repeat {
                         do {
