@@ -162,6 +162,10 @@ extension FieldKitCounty {
                     guard let (info, _) = try office.classInfo(classID) else { throw CountyError.unknownClass(classID) }
                     let vouchers = try office.vouchers(classID: classID).filter { $0.revokedAt == nil }
                     guard !vouchers.isEmpty else { throw CLIMessage(t("cli.voucher.cards.none", ["class": "\(classID)"])) }
+                    // The font first: a font named but unusable is an error before anything is written;
+                    // none found is a warning, and the PNGs carry the voucher number alone.
+                    let face = try png == nil ? nil : (font ?? FontLocator.find()).map { try FontFace(path: $0) }
+                    if png != nil && face == nil { say(t("cli.voucher.png.nofont", ["packages": FontLocator.packages])) }
                     if let out {
                         let cards = vouchers.map {
                             VoucherCard(
@@ -172,9 +176,6 @@ extension FieldKitCounty {
                         say(t("cli.voucher.cards", ["count": "\(cards.count)", "out": out]))
                     }
                     if let png {
-                        // A font named but unusable is an error; none found is a warning and the number alone.
-                        let face = try (font ?? FontLocator.find()).map { try FontFace(path: $0) }
-                        if face == nil { say(t("cli.voucher.png.nofont", ["packages": FontLocator.packages])) }
                         try Files.makeDirectory(png, mode: 0o755)
                         for v in vouchers {
                             let lines = [

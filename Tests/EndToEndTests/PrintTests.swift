@@ -25,6 +25,17 @@ struct PrintTests {
             let png = try run("/usr/bin/zbarimg", ["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", w.dir + "/png/voucher-\(id).png"])
             #expect(png.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == code)
         }
+        // The phone PNG carries the name, voucher number and class under the code: taller than wide.
+        let image = try #require(FileManager.default.contents(atPath: w.dir + "/png/voucher-\(w.codes[0].id).png"))
+        let width = image[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = image[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(height > width + 150, "\(width)×\(height)")
+        // A font file that is not one: one line naming it, and nothing written.
+        let bad = try run("fieldkit-county", [
+            "voucher", "cards", "--home", w.county, "--class", "12", "--out", w.dir + "/cards2.html", "--png", w.dir + "/png2",
+            "--font", "/etc/passwd",
+        ])
+        #expect(bad.status == 1 && bad.stderr.contains("/etc/passwd") && bad.stderr.contains("--font"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.dir + "/cards2.html") && !FileManager.default.fileExists(atPath: w.dir + "/png2"))
     }
 
     @Test("the day's sign-in sheet: HTML in Chinese by default, CSV with a BOM in English")
@@ -145,5 +156,17 @@ struct PrintTests {
         #expect(morning.first { $0[7] == "\(codes[29].id)" }?[14] == "revoked")
         let refused = rows.filter { $0.count == 18 && $0[3] == "refused scan" }
         #expect(Set(refused.map { $0[17] }) == ["voucher revoked", "unreadable code"], "\(refused)")
+
+        // The log's export: a refusal's reason in the user's words, its stable code beside it.
+        for (lang, revoked, manual) in [("zh", "此券已作废", "手机没电"), ("en", "voucher revoked", "手机没电")] {
+            let export = try run("fieldkit", ["export", "--home", site, "--format", "csv", "--lang", lang])
+            let log = csvRows(export.stdout)
+            let header = try #require(log.first)
+            let reason = try #require(header.firstIndex(of: "reason")), code = try #require(header.firstIndex(of: "reason_code"))
+            let kind = try #require(header.firstIndex(of: "kind"))
+            #expect(log.contains { $0.count == header.count && $0[kind] == "refused" && $0[reason] == revoked && $0[code] == "revoked" })
+            #expect(log.contains { $0.count == header.count && $0[kind] == "refused" && $0[code] == "malformed" })
+            #expect(log.contains { $0.count == header.count && $0[kind] == "manual" && $0[reason] == manual && $0[code].isEmpty })
+        }
     }
 }
