@@ -5,7 +5,9 @@ import FieldKitCore
 ///
 /// Only this file touches FreeType; the rest of the target sees ``GrayImage`` values.
 public final class FontFace {
+    /// The FreeType instance this face belongs to (one per face: faces are not shared across threads).
     let library: FT_Library
+    /// The chosen face.
     let face: FT_Face
     /// The file it was loaded from.
     public let path: String
@@ -46,6 +48,7 @@ public final class FontFace {
         FT_Done_FreeType(library)
     }
 
+    /// Whether a face is the Simplified Chinese one of a CJK collection (`Noto Sans CJK SC`).
     static func isSimplifiedChinese(_ face: FT_Face) -> Bool {
         guard let name = face.pointee.family_name else { return false }
         return String(cString: name).hasSuffix(" SC")

@@ -177,6 +177,7 @@ public enum DaySheetPage {
         return t("sheet.session", ["n": String(s.index + 1), "window": s.window.description])
     }
 
+    /// A session's counts in one line: expected, signed in, signed out, no sign-out, absent.
     static func totals(_ s: DaySheet.Session, _ t: Localizer) -> String {
         t("sheet.totals", [
             "expected": String(s.expected), "signedIn": String(s.signedIn), "signedOut": String(s.signedOut),

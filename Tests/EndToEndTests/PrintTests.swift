@@ -36,6 +36,9 @@ struct PrintTests {
         ])
         #expect(bad.status == 1 && bad.stderr.contains("/etc/passwd") && bad.stderr.contains("--font"), "\(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: w.dir + "/cards2.html") && !FileManager.default.fileExists(atPath: w.dir + "/png2"))
+        // FreeType is the county's alone: the classroom binary, whose size is tight, never links it.
+        let site = try run("/usr/bin/ldd", [binDirectory + "/fieldkit"]), county = try run("/usr/bin/ldd", [binDirectory + "/fieldkit-county"])
+        #expect(!site.stdout.contains("freetype") && county.stdout.contains("libfreetype"))
     }
 
     @Test("the day's sign-in sheet: HTML in Chinese by default, CSV with a BOM in English")
