@@ -52,6 +52,12 @@ let package = Package(
             name: "CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // FreeType draws the words under a voucher's phone PNG; only fieldkit-county links it.
+        .systemLibrary(
+            name: "CFreeType",
+            pkgConfig: "freetype2",
+            providers: [.apt(["libfreetype-dev"])]
+        ),
         .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
@@ -96,6 +102,13 @@ let package = Package(
             name: "FieldKitQR",
             dependencies: ["CQRencode", "CZlib", "FieldKitCore"],
             swiftSettings: small
+        ),
+        // Words drawn under a QR code (FreeType, a CJK font found at run time): the county's phone
+        // PNGs. Never linked by the classroom binary, whose size is tight.
+        .target(
+            name: "FieldKitLabel",
+            dependencies: ["CFreeType", "FieldKitQR", "FieldKitCore"],
+            swiftSettings: strict
         ),
         // Printable pages: voucher cards (county) and the day's sign-in sheet (site).
         .target(
@@ -168,7 +181,7 @@ let package = Package(
             name: "fieldkit-county",
             dependencies: [
                 "FieldKitCore", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
-                "FieldKitPolicy",
+                "FieldKitLabel", "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -218,7 +231,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldKitQRTests",
-            dependencies: ["FieldKitQR", "FieldKitCore", "FieldKitPrint"],
+            dependencies: ["FieldKitQR", "FieldKitLabel", "FieldKitCore", "FieldKitPrint"],
             swiftSettings: strict
         ),
         .testTarget(

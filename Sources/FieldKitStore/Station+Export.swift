@@ -5,11 +5,14 @@ extension Station {
     /// The log as CSV for Excel/WPS: UTF-8 with a byte-order mark, local times, names from the
     /// roster beside the voucher (the log itself holds no names). Text cells are neutralised
     /// (``csvField(_:)``): a name or note like `=cmd|…` is shown, never computed.
-    public func exportCSV() throws -> [UInt8] {
+    ///
+    /// `reason` is in the user's words (a refusal's reason translated, a manual entry's reason
+    /// as the instructor typed it); `reason_code` keeps a refusal's stable code for scripts.
+    public func exportCSV(localizer t: Localizer = Localizer(.zhHans)) throws -> [UInt8] {
         var out: [UInt8] = [0xEF, 0xBB, 0xBF]
         let header = [
             "seq", "local_time", "utc_time", "kind", "direction", "voucher_id", "name", "id_masked", "class_id",
-            "class_day", "session", "reason", "flags", "note", "hash",
+            "class_day", "session", "reason", "reason_code", "flags", "note", "hash",
         ]
         out += Array((header.joined(separator: ",") + "\r\n").utf8)
         var names: [UInt64: RosterEntry] = [:]
@@ -24,7 +27,9 @@ extension Station {
                 csvNumber(e.seq), csvField(e.wallTime.localDescription(utcOffset: e.utcOffset)), csvField(e.wallTime.description),
                 csvField(e.kind.rawValue), csvField(e.direction?.rawValue ?? ""), e.voucherID.map(csvNumber) ?? "",
                 csvField(r?.name ?? ""), csvField(r?.idMasked ?? ""), e.classID.map(csvNumber) ?? "",
-                csvField(e.classDay?.description ?? ""), csvField(session), csvField(e.reason ?? ""), csvField(e.flags),
+                csvField(e.classDay?.description ?? ""), csvField(session),
+                csvField(e.kind == .refused ? e.reason.map { DaySheet.Refusal.words(forReason: $0, t) } ?? "" : e.reason ?? ""),
+                csvField(e.kind == .refused ? e.reason ?? "" : ""), csvField(e.flags),
                 csvField(e.note ?? ""), csvField(hexString(e.hash)),
             ]
             out += Array((csvRecord(row) + "\r\n").utf8)

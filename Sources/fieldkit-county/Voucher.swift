@@ -2,6 +2,7 @@ import ArgumentParser
 import CountyKit
 import FieldKitCLI
 import FieldKitCore
+import FieldKitLabel
 import FieldKitPrint
 import FieldKitQR
 import FieldKitStore
@@ -184,7 +185,10 @@ extension FieldKitCounty {
             @OptionGroup var language: LanguageOption
             @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
             @Option(help: "The HTML page to write.") var out: String?
-            @Option(help: "A folder for one PNG per voucher (voucher-ID.png).") var png: String?
+            @Option(help: "A folder for one PNG per voucher (voucher-ID.png): the code with the name, voucher number and class under it.")
+            var png: String?
+            @Option(help: "A font file that draws Chinese for the PNGs (default: Noto Sans CJK or WenQuanYi Zen Hei, found in the usual places).")
+            var font: String?
 
             func validate() throws {
                 if out == nil && png == nil { throw usageError("usage.cards_output") }
@@ -197,6 +201,10 @@ extension FieldKitCounty {
                     guard let (info, _) = try office.classInfo(classID) else { throw CountyError.unknownClass(classID) }
                     let vouchers = try office.vouchers(classID: classID).filter { $0.revokedAt == nil }
                     guard !vouchers.isEmpty else { throw CLIMessage(t("cli.voucher.cards.none", ["class": "\(classID)"])) }
+                    // The font first: a font named but unusable is an error before anything is written;
+                    // none found is a warning, and the PNGs carry the voucher number alone.
+                    let face = try png == nil ? nil : (font ?? FontLocator.find()).map { try FontFace(path: $0) }
+                    if png != nil && face == nil { say(t("cli.voucher.png.nofont", ["packages": FontLocator.packages])) }
                     if let out {
                         let cards = vouchers.map {
                             VoucherCard(
@@ -209,7 +217,15 @@ extension FieldKitCounty {
                     if let png {
                         try Files.makeDirectory(png, mode: 0o755)
                         for v in vouchers {
-                            try Files.writeAtomically(try QRCode(v.code, level: .quartile).png(scale: 8), to: "\(png)/voucher-\(v.voucherID).png")
+                            let lines = [
+                                LabelledCode.Line(v.name, pixelHeight: 44),
+                                LabelledCode.Line(t("label.voucher", ["id": "\(v.voucherID)"]), pixelHeight: 34),
+                                LabelledCode.Line(t("label.class", ["name": info.name, "id": "\(info.id)"]), pixelHeight: 28),
+                                LabelledCode.Line(t("label.dates", ["from": "\(info.startDate)", "to": "\(info.endDate)"]), pixelHeight: 28),
+                            ]
+                            let image = try LabelledCode.png(
+                                code: try QRCode(v.code, level: .quartile), scale: 8, lines: lines, font: face, digits: "\(v.voucherID)")
+                            try Files.writeAtomically(image, to: "\(png)/voucher-\(v.voucherID).png")
                         }
                         say(t("cli.voucher.png", ["count": "\(vouchers.count)", "dir": png]))
                     }

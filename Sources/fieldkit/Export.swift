@@ -10,6 +10,7 @@ extension FieldKit {
             abstract: "Export the log: csv (for Excel/WPS, UTF-8 with BOM) or jsonl (every field and hash).")
 
         @OptionGroup var options: HomeOptions
+        @OptionGroup var language: LanguageOption
 
         @Option(help: "csv or jsonl.")
         var format: String = "csv"
@@ -26,7 +27,7 @@ extension FieldKit {
         func run() throws {
             try guarded {
                 let station = try options.openStation()
-                try emit(format == "csv" ? try station.exportCSV() : try station.exportJSONL(), to: out)
+                try emit(format == "csv" ? try station.exportCSV(localizer: language.localizer()) : try station.exportJSONL(), to: out)
                 return .ok
             }
         }

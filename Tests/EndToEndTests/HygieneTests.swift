@@ -72,18 +72,18 @@ struct HygieneTests {
         // The day sheet: every name cell is text starting with ', the voucher cells numbers.
         let day = try run(at: "2026-03-02 18:00", "fieldkit", ["report", "day", "--home", site, "--class", "12", "--date", "2026-03-02", "--format", "csv"])
         try expectOK(day)
-        let dayRows = csvRows(day.stdout).filter { $0.count == 10 && Int($0[3]) != nil }
+        let dayRows = csvRows(day.stdout).filter { $0.count == 18 && Int($0[4]) != nil }
         #expect(dayRows.count == 2 * Self.formulaNames.count, "\(day.stdout)")
-        #expect(Set(dayRows.map { $0[4] }) == Set(Self.formulaNames.map { "'" + $0 }), "\(day.stdout)")
-        #expect(dayRows.allSatisfy { spreadsheetKind($0[6]) == "number" && spreadsheetKind($0[3]) == "number" })
+        #expect(Set(dayRows.map { $0[5] }) == Set(Self.formulaNames.map { "'" + $0 }), "\(day.stdout)")
+        #expect(dayRows.allSatisfy { spreadsheetKind($0[7]) == "number" && spreadsheetKind($0[4]) == "number" && spreadsheetKind($0[10]) == "number" })
         #expect(csvRows(day.stdout).joined().allSatisfy { spreadsheetKind($0) != "formula" }, "\(day.stdout)")
 
         // The export of the log.
         let export = try run(at: "2026-03-02 18:00", "fieldkit", ["export", "--home", site, "--format", "csv"])
         try expectOK(export)
         let exportRows = csvRows(export.stdout)
-        #expect(Set(exportRows.dropFirst().filter { $0.count == 15 && !$0[6].isEmpty }.map { $0[6] }).isSubset(of: Set(Self.formulaNames.map { "'" + $0 })))
-        #expect(exportRows.filter { $0.count == 15 && $0[6].hasPrefix("'=cmd") }.count == 4)
+        #expect(Set(exportRows.dropFirst().filter { $0.count == 16 && !$0[6].isEmpty }.map { $0[6] }).isSubset(of: Set(Self.formulaNames.map { "'" + $0 })))
+        #expect(exportRows.filter { $0.count == 16 && $0[6].hasPrefix("'=cmd") }.count == 4)
         #expect(exportRows.dropFirst().allSatisfy { spreadsheetKind($0[0]) == "number" })
         #expect(exportRows.joined().allSatisfy { spreadsheetKind($0) != "formula" })
 

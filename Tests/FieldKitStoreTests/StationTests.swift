@@ -325,4 +325,38 @@ struct DaySheetTests {
         #expect(sheet.sessions[1].signedIn == 0)
         #expect(throws: StationError.unknownClass(13)) { try f.station.daySheet(classID: 13, day: ClassDay(iso: "2026-03-02")!) }
     }
+
+    @Test("manual reasons, revocations, the day's refusals and the instructor reach the sheet")
+    func auditorsSheet() throws {
+        let f = try Fixture()
+        try f.county.revokeVoucher(f.vouchers[4].voucherID, reason: "left the class")
+        _ = try f.station.importTrust(fileBytes: f.county.exportBundle(site: "S01").fileBytes)
+        f.clock.set("2026-03-02", "08:26")
+        _ = try f.station.scan(f.code(0))
+        _ = try f.station.scan(f.code(4))  // revoked
+        _ = try f.station.scan("https://weixin.qq.com/r/abc")  // not a voucher
+        _ = try f.station.scan(f.vouchers[5].code)  // class 13, another site: not this sheet's
+        f.clock.set("2026-03-02", "09:00")
+        _ = try f.station.manual(voucherID: f.vouchers[1].voucherID, direction: .signIn, reason: "phone dead")
+        f.clock.set("2026-03-02", "10:00")
+        _ = try f.station.scan(f.code(0))
+        _ = try f.station.manual(voucherID: f.vouchers[1].voucherID, direction: .signOut, reason: "left for hospital")
+        f.clock.set("2026-03-02", "18:00")
+        let sheet = try f.station.daySheet(classID: 12, day: ClassDay(iso: "2026-03-02")!, instructor: "  王老师 ")
+        #expect(sheet.instructor == "王老师" && sheet.location == "古县")
+        let morning = sheet.sessions[0]
+        #expect(morning.rows[1].manualReasons == ["phone dead", "left for hospital"])
+        #expect(sheet.marks(morning.rows[0], in: morning) == [.earlyLeave])
+        #expect(sheet.minutesAttended(morning.rows[0], in: morning) == 90)
+        #expect(sheet.marks(morning.rows[2], in: morning) == [.absent])
+        // The revoked voucher left the roster with the new bundle; its refused scan keeps it on the sheet.
+        let revoked = try #require(morning.rows.last)
+        #expect(morning.rows.count == 5 && revoked.voucherID == f.vouchers[4].voucherID)
+        #expect(sheet.marks(revoked, in: morning) == [.revoked(on: ClassDay(iso: "2026-03-01")!)])
+        #expect(morning.expected == 4 && morning.absent == 2)
+        try #require(sheet.refusals.map(\.reason) == ["revoked", "malformed"])
+        #expect(sheet.refusals[0].voucherID == f.vouchers[4].voucherID && sheet.refusals[1].voucherID == nil)
+        let blank = try f.station.daySheet(classID: 12, day: ClassDay(iso: "2026-03-02")!, instructor: " ")
+        #expect(blank.instructor == nil)
+    }
 }
