@@ -351,6 +351,7 @@ let translationsEn: [String: String] = [
     "flag.manual": "manual",
     "flag.open": "open",
     "flag.overlap": "signed in to another class at the same time",
+    "flag.stale_trust": "trust bundle expired",
     "flag.test": "test",
     "flag.unlisted": "not on roster",
     "flag.video_gap": "no video",
@@ -453,6 +454,7 @@ let translationsEn: [String: String] = [
     "reason.outside_class_dates": "the class does not run today ({from} to {to})",
     "reason.outside_session": "no sign-in or sign-out now (sessions {sessions}); use a manual entry if needed",
     "reason.revoked": "this voucher was revoked on {date} (reason: {why}); the trainee gets a new one from the county",
+    "reason.trust_stale": "the trust bundle expired on {date}, more than {days} days ago: no more sign-ins. Run fieldkit sync with a network link, or bring a new trust bundle from the county on a USB stick and run fieldkit trust import FILE",
     "reason.unknown_key": "the voucher's signing key is unknown; import the county's newest trust bundle",
     "reason.wrong_site": "this voucher is for a class at another site",
     "report.class.head": "Class {class} {name}: days, class hours and the estimated subsidy (policy {policy}, {program}; the county's review decides)",
@@ -528,7 +530,7 @@ let translationsEn: [String: String] = [
     "warning.no_trust": "no trust bundle imported yet",
     "warning.not_synced": "{count} events have not reached the county since {time}; connect this PC to the network, or carry them on a USB stick (fieldkit sync export)",
     "warning.sync_stopped": "syncing has stopped ({why}); call the county office",
-    "warning.trust_expired": "the trust bundle expired on {date}; import a fresh one soon",
+    "warning.trust_expired": "the trust bundle expired on {date}; sign-ins stop in {days} days: run fieldkit sync or import a fresh bundle",
     "warning.trust_older": "the trust bundle was issued on {date}, before class {class} opened; its roster and revocations may be out of date — import a fresh one",
 ]
 
@@ -883,6 +885,7 @@ let translationsZhHans: [String: String] = [
     "flag.manual": "手工",
     "flag.open": "未签退",
     "flag.overlap": "同一时间在其他培训班签到",
+    "flag.stale_trust": "信任包过期",
     "flag.test": "测试",
     "flag.unlisted": "名册外",
     "flag.video_gap": "无录像",
@@ -985,6 +988,7 @@ let translationsZhHans: [String: String] = [
     "reason.outside_class_dates": "今天不在本班培训日期内（{from} 至 {to}）",
     "reason.outside_session": "现在不在签到、签退时间内（课时 {sessions}），如需补录请用手工录入",
     "reason.revoked": "此券已于 {date} 作废（原因：{why}），请学员向县人社局领取新券",
+    "reason.trust_stale": "信任包已于 {date} 过期超过 {days} 天，不能再签到。请联网运行 fieldkit sync，或用U盘从县里带回新的信任包后运行 fieldkit trust import 文件",
     "reason.unknown_key": "此券的签发密钥未知，请导入县人社局最新的信任包",
     "reason.wrong_site": "此券属于其他培训点的班级",
     "report.class.head": "培训班 {class} {name}：有效天数、课时和补贴预估（政策 {policy}，{program}；以县人社局审核为准）",
@@ -1060,7 +1064,7 @@ let translationsZhHans: [String: String] = [
     "warning.no_trust": "尚未导入信任包",
     "warning.not_synced": "自 {time} 起有 {count} 条记录未送到县里；请给本机联网，或用U盘拷走（fieldkit sync export）",
     "warning.sync_stopped": "同步已停止（{why}）；请联系县里",
-    "warning.trust_expired": "信任包已于 {date} 过期，请尽快导入新的信任包",
+    "warning.trust_expired": "信任包已于 {date} 过期，{days} 天后将不能签到；请运行 fieldkit sync 或导入新的信任包",
     "warning.trust_older": "信任包签发于 {date}，早于培训班“{class}”开班，花名册和作废名单可能不全；请导入开班后的信任包",
 ]
 
