@@ -10,7 +10,7 @@ struct StaleTrustTests {
         let setup = "2026-10-01 10:00"
         try fakeTimeCounty(county, at: setup, classArgs: [
             "--name", "中式烹调师", "--trade", "4-03-02-01", "--level", "5", "--start", "2026-10-05", "--end", "2026-11-30",
-            "--sessions", "08:30-11:30,14:00-17:00",
+            "--sessions", "08:30-11:30,14:00-17:00", "--program", "order_project", "--policy", "gu-county-2023",
         ])
         try "学员甲,\(validID(1))\n学员乙,\(validID(2))\n学员丙,\(validID(3))\n".write(toFile: dir + "/roster.csv", atomically: true, encoding: .utf8)
         let issued = try json(run(at: setup, "fieldkit-county", [
@@ -43,6 +43,8 @@ struct StaleTrustTests {
         let status3 = try run(at: "2026-11-12 08:40", "fieldkit", ["status", "--home", site, "--lang", "zh"])
         #expect(status3.status == 0 && status3.stdout.contains("信任包已于 2026-11-09 过期，5 天后将不能签到"), "\(status3.stdout)")
 
+        try expectOK(run(at: "2026-11-12 11:35", "fieldkit", ["scan", "--home", site, codes[0]]))
+
         // The flag is in the signed event: the county sees it after the transfer (by USB stick
         // here: a sync over the link would bring a fresh bundle on the way)
         try expectOK(run(at: "2026-11-12 18:00", "fieldkit", ["sync", "export", "--home", site, "--out", dir + "/transfer.fk"]))
@@ -54,6 +56,19 @@ struct StaleTrustTests {
         #expect((signIn?["quarantine"] as? [String]) == [], "flagged, not held apart as forged: \(held)")
         let listed = try run(at: "2026-11-12 18:05", "fieldkit-county", ["attendance", "--home", county, "--class", "12"])
         #expect(listed.status == 0 && listed.stdout.contains("stale_trust"), "\(listed.stdout)")
+
+        // The claim sheet holds the session apart for review, like the other flags, until --accept-flagged
+        let claim = try json(run(at: "2026-11-12 18:06", "fieldkit-county", [
+            "claims", "--home", county, "--class", "12", "--employment-rate", "0.9", "--json",
+        ])) as! [[String: Any]]
+        let row = try #require(claim.first { ($0["voucher_id"] as? NSNumber)?.uint64Value == ids[0] })
+        let review = row["review"] as? [[String: Any]] ?? []
+        #expect(review.contains { ($0["flags"] as? [String])?.contains("stale_trust") == true } && (row["hours"] as? NSNumber) == 0, "\(row)")
+        let withFlagged = try json(run(at: "2026-11-12 18:06", "fieldkit-county", [
+            "claims", "--home", county, "--class", "12", "--employment-rate", "0.9", "--accept-flagged", "--json",
+        ])) as! [[String: Any]]
+        let released = try #require(withFlagged.first { ($0["voucher_id"] as? NSNumber)?.uint64Value == ids[0] })
+        #expect(((released["hours"] as? NSNumber)?.intValue ?? 0) > 0, "\(released)")
 
         // Day 8: refused, with the way out, in Chinese and in English; the kiosk's line is the status warning
         let zh = try run(at: "2026-11-17 08:35", "fieldkit", ["scan", "--home", site, codes[1], "--lang", "zh"])
@@ -70,6 +85,24 @@ struct StaleTrustTests {
         #expect(manual.status == 4 && manual.stdout.contains("more than 7 days ago"), "\(manual.stdout) \(manual.stderr)")
         let status8 = try run(at: "2026-11-17 08:38", "fieldkit", ["status", "--home", site])
         #expect(status8.stdout.contains("more than 7 days ago"), "\(status8.stdout)")
+
+        // The kiosk shows it in red, at the top (under tmux at 80×24, through faketime)
+        do {
+            let session = "fk-stale-\(UUID().uuidString.prefix(8))"
+            let command = "env LANG=C.UTF-8 FAKETIME_DONT_FAKE_MONOTONIC=1 /usr/bin/faketime -f '@\(utc("2026-11-17 08:38"))' "
+                + "\(binDirectory)/fieldkit kiosk --home \(site)"
+            try expectOK(run("/usr/bin/tmux", ["new-session", "-d", "-s", session, "-x", "80", "-y", "24", command], timeout: 30))
+            defer { _ = try? run("/usr/bin/tmux", ["kill-session", "-t", session]) }
+            var painted: [Substring] = []
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                painted = try run("/usr/bin/tmux", ["capture-pane", "-e", "-p", "-t", session]).stdout.split(separator: "\n")
+                if painted.contains(where: { $0.contains("过期超过 7 天") }) { break }
+                usleep(100_000)
+            }
+            let band = painted.first { $0.contains("信任包已于 2026-11-09 过期超过 7 天") }
+            #expect(band?.contains("41m") == true, "a red band: \(painted.joined(separator: "\n"))")
+        }
 
         // Nothing typed is lost: three refused events with the reason
         let log = try run(at: "2026-11-17 08:39", "fieldkit", ["export", "--home", site, "--format", "jsonl"])
