@@ -285,7 +285,7 @@ components:
         flags:
           type: string
           description: Distinct flags, sorted, comma-separated.
-          pattern: "^((clock|late|manual|open|test|unlisted)(,(clock|late|manual|open|test|unlisted))*)?$"
+          pattern: "^((clock|late|manual|open|stale_trust|test|unlisted)(,(clock|late|manual|open|stale_trust|test|unlisted))*)?$"
         wall_ms: { type: integer, format: int64, minimum: 0, maximum: 253402300799999 }
         utc_offset: { type: integer, minimum: -50400, maximum: 50400 }
         boot_id: { type: string, description: "At most 64 bytes." }

@@ -98,14 +98,14 @@ public func makeLogger(label: String) -> Logger {
 /// `--lang zh|en`; without it the language follows `LANG`, and Chinese is the default.
 public struct LanguageOption: ParsableArguments {
     /// The flag's value.
-    @Option(help: "zh or en (default: from LANG, else zh).")
+    @Option(help: .localized("help.cli.language_option.lang"))
     public var lang: String?
 
     public init() {}
 
     /// The localizer for the chosen language.
     public func localizer() -> Localizer {
-        Localizer(Language.resolve(flag: lang, lang: environment("LANG")))
+        lang.map { Localizer(Language.resolve(flag: $0, lang: environment("LANG"))) } ?? startupLocalizer
     }
 
     public func validate() throws {

@@ -7,25 +7,25 @@ import FieldKitStore
 /// (`fieldkit-county claims`) and the institution's estimate (`fieldkit report class`), so the
 /// same options give the same amounts.
 public struct ClaimOptions: ParsableArguments {
-    @Option(help: "Policy id or file (default: the class's).")
+    @Option(help: .localized("help.cli.claim_options.policy"))
     public var policy: String?
-    @Option(help: "Programme in the policy (default: the class's), e.g. order_project.")
+    @Option(help: .localized("help.cli.claim_options.program"))
     public var program: String?
-    @Option(help: "The class's employment rate after training: 0.85, 85% or 34/40.")
+    @Option(help: .localized("help.cli.claim_options.employment_rate"))
     public var employmentRate: String?
-    @Option(help: "Employment per trainee, CSV voucher_id,employed (是/否, yes/no, 1/0); every trainee of the class must be listed.")
+    @Option(help: .localized("help.cli.claim_options.employment"))
     public var employment: String?
-    @Option(help: "Extra days the bureau approved (普惠制).")
+    @Option(help: .localized("help.cli.claim_options.extra_days"))
     public var extraDays: Int = 0
-    @Option(help: "For online training: the share of online learners that went on offline (required by the online programme).")
+    @Option(help: .localized("help.cli.claim_options.offline_share"))
     public var offlineShare: String?
-    @Option(help: "The catalogue's amount for the trade and level, yuan.")
+    @Option(help: .localized("help.cli.claim_options.catalogue_amount"))
     public var catalogueAmount: String?
-    @Flag(help: "The trainees obtained the certificate the programme asks for.")
+    @Flag(help: .localized("help.cli.claim_options.certificate_obtained"))
     public var certificateObtained = false
-    @Flag(help: "Count flagged attendance too (after review).")
+    @Flag(help: .localized("help.cli.claim_options.accept_flagged"))
     public var acceptFlagged = false
-    @Flag(help: "Work the claim out under the policy although the class lies outside the policy's effective dates (the sheet says so).")
+    @Flag(help: .localized("help.cli.claim_options.outside_policy_dates"))
     public var outsidePolicyDates = false
 
     public init() {}

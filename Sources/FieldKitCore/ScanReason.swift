@@ -26,6 +26,8 @@ public enum ScanReason: String, Codable, Sendable, CaseIterable {
     case alreadyOut = "already_out"
     /// No trust bundle has been imported yet.
     case noTrustBundle = "no_trust_bundle"
+    /// The trust bundle expired more than the grace period ago: revocations may be missing.
+    case trustStale = "trust_stale"
 }
 
 /// Sign-in or sign-out.

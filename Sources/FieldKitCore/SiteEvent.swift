@@ -41,6 +41,9 @@ public enum EventFlag: String, Codable, Sendable, CaseIterable {
     case open
     /// The voucher was not on the site's roster (bundle older than the voucher).
     case unlisted
+    /// Recorded while the held trust bundle had expired (in the grace period, or refused after
+    /// it): revocations made since may not have reached the site.
+    case staleTrust = "stale_trust"
 }
 
 /// One entry of the append-only, hash-chained attendance log.

@@ -40,7 +40,7 @@ extension Kiosk {
         // Warnings that need attention.
         var row = 2
         for warning in (status?.warnings ?? []).prefix(2) {
-            term.band(" ⚠ " + warning.text(t, utcOffset: offset), row: row, paint: .warning, bold: true)
+            term.band(" ⚠ " + warning.text(t, utcOffset: offset), row: row, paint: warning.blocksScans ? .refused : .warning, bold: true)
             row += 1
         }
 

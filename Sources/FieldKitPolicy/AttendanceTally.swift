@@ -21,6 +21,9 @@ public enum AttendanceFlag: String, Sendable, Hashable, Codable, CaseIterable {
     case videoGap = "video_gap"
     /// The same person was signed in to another class at the same time.
     case overlap
+    /// Recorded while the site's trust bundle had expired (in the grace period): a revocation
+    /// made since may not have reached the site.
+    case staleTrust = "stale_trust"
 
     /// Whether minutes with this flag are held back (counted apart) rather than counted.
     public var holdsBack: Bool { self != .late }

@@ -40,7 +40,7 @@ extension Station {
             case .success(let c): code = c
             }
             let voucher = code.body.voucherID
-            let decision = try ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) {
+            let decision = try staleTrustRefusal(now: now) ?? ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) {
                 try attendance($0, voucher: voucher)
             }
             return try record(decision, voucher: voucher, body: code.body, code: code.text, now: now, kind: .scan,
@@ -71,7 +71,9 @@ extension Station {
             guard let info = try classInfo(entry.classID) else { throw StationError.notOnRoster(voucherID) }
             let day = ScanEvaluator(trust: self, utcOffset: utcOffset).sessionDay(of: info, at: when)
             let decision: ScanDecision
-            if let r = try revocation(voucherID) {
+            if let stale = try staleTrustRefusal(now: now) {
+                decision = stale
+            } else if let r = try revocation(voucherID) {
                 decision = .reject(reason: .revoked, detail: "revoked on \(r.revokedAt.classDay(utcOffset: utcOffset)) (reason: \(r.reason))")
             } else if day < info.startDate || day > info.endDate {
                 decision = .reject(reason: .outsideClassDates, detail: "class \(info.id) runs \(info.startDate) to \(info.endDate)")
@@ -192,6 +194,9 @@ extension Station {
             return ["date": r.revokedAt.classDay(utcOffset: utcOffset).description, "why": r.reason]
         case .notYetValid: return body.map { ["date": $0.validFrom.description] } ?? [:]
         case .expired: return body.map { ["date": $0.validTo.description] } ?? [:]
+        case .trustStale:
+            guard let t = try heldTrust() else { return [:] }
+            return ["date": t.expiresAt.classDay(utcOffset: utcOffset).description, "days": String(Station.trustGraceDays)]
         case .outsideClassDates, .outsideSession:
             guard let id = classID, let info = try classInfo(id) else { return [:] }
             return ["from": info.startDate.description, "to": info.endDate.description,
@@ -271,7 +276,11 @@ extension Station {
     func currentWarnings(now: Timestamp) throws -> [StationWarning] {
         var out: [StationWarning] = []
         if let t = try heldTrust() {
-            if t.expiresAt < now { out.append(.trustExpired(t.expiresAt.classDay(utcOffset: utcOffset))) }
+            switch trustAge(expiresAt: t.expiresAt, now: now) {
+            case .current: break
+            case .grace(let day, let left): out.append(.trustExpired(day, daysLeft: left))
+            case .stale(let day): out.append(.trustStale(day))
+            }
             let today = now.classDay(utcOffset: utcOffset)
             let issued = t.issuedAt.classDay(utcOffset: utcOffset)
             let stale = try db.first(

@@ -261,6 +261,7 @@ public final class Station {
         let now = clock.now()
         var flags = draft.flags
         if try clockBehind(now) { flags.insert(.clock) }
+        if try trustIsPastExpiry(now) { flags.insert(.staleTrust) }
         let event = SiteEvent(
             seq: seq + 1, uuid: uuidV7(milliseconds: now.milliseconds), deviceID: deviceID, kind: draft.kind, direction: draft.direction,
             voucherID: draft.voucherID, classID: draft.session?.classID ?? draft.classID, classDay: draft.session?.day,

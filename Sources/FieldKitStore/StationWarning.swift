@@ -2,8 +2,12 @@ import FieldKitCore
 
 /// Something on the station that needs attention; every screen shows it until it is fixed.
 public enum StationWarning: Sendable, Equatable, Encodable {
-    /// The trust bundle expired on that local day: scans still work, but revocations may be stale.
-    case trustExpired(ClassDay)
+    /// The trust bundle expired on that local day: scans still work (flagged `stale_trust`) for
+    /// the days left of the grace period, but revocations may be missing.
+    case trustExpired(ClassDay, daysLeft: Int)
+    /// The trust bundle expired on that local day, more than the grace period ago: scans and
+    /// manual entries are refused until a fresh bundle is imported.
+    case trustStale(ClassDay)
     /// The clock reads earlier than the latest time seen (given): events are flagged `clock`.
     case clockBehind(Timestamp)
     /// The trust bundle was issued before a class running today opened (class, bundle's day):
@@ -22,6 +26,7 @@ public enum StationWarning: Sendable, Equatable, Encodable {
     public var code: String {
         switch self {
         case .trustExpired: "trust_expired"
+        case .trustStale: "trust_stale"
         case .clockBehind: "clock_behind"
         case .trustOlderThanClass: "trust_older_than_class"
         case .lowDisk: "low_disk"
@@ -31,10 +36,17 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         }
     }
 
+    /// Whether it stops scans (the kiosk paints it red rather than yellow).
+    public var blocksScans: Bool {
+        if case .trustStale = self { return true }
+        return false
+    }
+
     /// The words in a language.
     public func text(_ t: Localizer, utcOffset: Int = UTCOffset.china) -> String {
         switch self {
-        case .trustExpired(let day): t("warning.trust_expired", ["date": day.description])
+        case .trustExpired(let day, let left): t("warning.trust_expired", ["date": day.description, "days": String(left)])
+        case .trustStale(let day): t("reason.trust_stale", ["date": day.description, "days": String(Station.trustGraceDays)])
         case .clockBehind(let time): t("warning.clock_behind", ["time": time.localDescription(utcOffset: utcOffset)])
         case .trustOlderThanClass(let name, let day): t("warning.trust_older", ["class": name, "date": day.description])
         case .lowDisk(let mb): t("warning.low_disk", ["mb": String(mb)])

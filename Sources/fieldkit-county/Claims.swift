@@ -11,19 +11,16 @@ extension FieldKitCounty {
     /// `fieldkit-county claims --class N [--policy ID] [--employment-rate R | --employment FILE.csv] …`.
     struct Claims: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The claim sheet of a class: each trainee's days, hours, flags and amount, rule by rule (兑现).",
-            discussion: """
-                Attendance is what the sites synced. Policies: \(Policy.builtInIDs.joined(separator: ", ")), or a policy file.
-                --submit records the claims that are paid (a voucher is claimed once; a written-off voucher never again).
-                """)
+            abstract: helpText("help.county.claims.abstract"),
+            discussion: helpText("help.county.claims.discussion", ["policies": Policy.builtInIDs.joined(separator: ", ")]))
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
-        @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
+        @Option(name: .customLong("class"), help: .localized("help.county.claims.class_id")) var classID: UInt32
         @OptionGroup var claim: ClaimOptions
-        @Flag(help: "Print JSON: one object per trainee.") var json = false
-        @Option(help: "Also write the sheet as CSV (UTF-8 with BOM) to this file.") var csv: String?
-        @Option(help: "Also write the printable sheet (A4 HTML) to this file.") var html: String?
-        @Flag(help: "Record the claims that are paid (only once the class has ended).") var submit = false
+        @Flag(help: .localized("help.county.claims.json")) var json = false
+        @Option(help: .localized("help.county.claims.csv")) var csv: String?
+        @Option(help: .localized("help.county.claims.html")) var html: String?
+        @Flag(help: .localized("help.county.claims.submit")) var submit = false
 
         func run() throws {
             try guarded {

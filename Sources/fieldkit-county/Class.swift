@@ -7,23 +7,23 @@ import FieldKitPolicy
 extension FieldKitCounty {
     /// `fieldkit-county class add`.
     struct Class: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Training classes.", subcommands: [Add.self])
+        static let configuration = CommandConfiguration(abstract: helpText("help.county.class.abstract"), subcommands: [Add.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a class with its daily sessions.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.class.add.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(help: "Class number (1 to 4294967295).") var id: UInt32
-            @Option(help: "The site holding it.") var site: String
-            @Option(help: "Class name.") var name: String
-            @Option(help: "Occupation code, d-dd-dd-dd (e.g. 4-10-01-02).") var trade: String
-            @Option(help: "Skill level 1 (highest) to 5, or 0 for none.") var level: UInt8
-            @Option(help: "First day, YYYY-MM-DD.") var start: String
-            @Option(help: "Last day, YYYY-MM-DD.") var end: String
-            @Option(help: "Daily sessions, e.g. 08:30-11:30,14:00-17:00.") var sessions: String
-            @Option(help: "Where the class is held.") var location: String = ""
-            @Option(help: "The subsidy policy it is claimed under: \(Policy.builtInIDs.joined(separator: ", ")), or a policy file.") var policy: String?
-            @Option(help: "The programme in that policy, e.g. order_project, universal, enterprise_staff.") var program: String?
+            @Option(help: .localized("help.county.class.add.id")) var id: UInt32
+            @Option(help: .localized("help.county.class.add.site")) var site: String
+            @Option(help: .localized("help.county.class.add.name")) var name: String
+            @Option(help: .localized("help.county.class.add.trade")) var trade: String
+            @Option(help: .localized("help.county.class.add.level")) var level: UInt8
+            @Option(help: .localized("help.county.class.add.start")) var start: String
+            @Option(help: .localized("help.county.class.add.end")) var end: String
+            @Option(help: .localized("help.county.class.add.sessions")) var sessions: String
+            @Option(help: .localized("help.county.class.add.location")) var location: String = ""
+            @Option(help: .localized("help.county.class.add.policy", ["policies": Policy.builtInIDs.joined(separator: ", ")])) var policy: String?
+            @Option(help: .localized("help.county.class.add.program")) var program: String?
 
             func validate() throws {
                 guard id >= 1 else { throw usageError(flag: "--id", expected: "id", value: "\(id)") }

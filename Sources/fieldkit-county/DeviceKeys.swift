@@ -7,11 +7,11 @@ extension FieldKitCounty.Device {
     /// `fieldkit-county device keys [--out FILE]`: the enrolled device keys, signed by the root key.
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the enrolled device keys (fingerprints, status, revocations), signed by the county root key.",
-            discussion: "Give the file to auditors: fieldkit evidence verify BAG --expect-key keys.json --county-root root.pub")
+            abstract: helpText("help.county.keys.abstract"),
+            discussion: helpText("help.county.keys.discussion"))
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
-        @Option(help: "The file to write (default: standard output).") var out: String?
+        @Option(help: .localized("help.county.keys.out")) var out: String?
 
         func run() throws {
             try guarded {

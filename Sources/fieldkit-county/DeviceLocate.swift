@@ -7,15 +7,12 @@ extension FieldKitCounty.Device {
     /// `fieldkit-county device locate DEVICE-ID --location TEXT`: where an enrolled PC stands.
     struct Locate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record where an enrolled PC stands.",
-            discussion: """
-                Attendance recorded on a PC that stands elsewhere than its class's location is flagged \
-                `location` and held apart on the claim sheet. An empty --location makes it unknown again.
-                """)
+            abstract: helpText("help.county.locate.abstract"),
+            discussion: helpText("help.county.locate.discussion"))
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
-        @Argument(help: "The device id (from `device list`).") var device: String
-        @Option(help: "Where it stands, as in the classes' --location.") var location: String
+        @Argument(help: .localized("help.county.locate.device")) var device: String
+        @Option(help: .localized("help.county.locate.location")) var location: String
 
         func validate() throws { try refuseHiddenControl(flag: "--location", location) }
 

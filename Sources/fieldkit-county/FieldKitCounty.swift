@@ -9,18 +9,21 @@ import Logging
 struct FieldKitCounty: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldkit-county",
-        abstract: "County office: keys, sites, classes, vouchers and trust bundles.",
-        discussion: "Exit codes: 0 done, 1 could not be done, 64 bad arguments.",
+        abstract: helpText("help.county.abstract"),
+        discussion: helpText("help.county.discussion"),
         subcommands: [
             Init.self, Site.self, Class.self, Voucher.self, Key.self, Bundle.self, Device.self, Serve.self, Import.self,
             Attendance.self, Claims.self, Pay.self, WriteOff.self,
         ]
     )
+
+    /// Parses and runs with help and usage errors in the user's language (see ``runCommandLine(_:arguments:)``).
+    static func main() { runCommandLine(FieldKitCounty.self) }
 }
 
 /// Flags every command takes.
 struct CountyOptions: ParsableArguments {
-    @Option(name: .long, help: "The county's folder (or set FIELDKIT_COUNTY_HOME).")
+    @Option(name: .long, help: .localized("help.county.county_options.home"))
     var home: String?
 
     /// The home folder from the flag or the environment.
@@ -41,11 +44,11 @@ extension FieldKitCounty {
     /// `fieldkit-county init`.
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the county's keys and records; writes root.pub for the sites.")
+            abstract: helpText("help.county.init.abstract"))
 
         @OptionGroup var options: CountyOptions
 
-        @Option(help: "The county's administrative division code, e.g. 141023.")
+        @Option(help: .localized("help.county.init.county"))
         var county: String
 
         @OptionGroup var language: LanguageOption
@@ -64,14 +67,14 @@ extension FieldKitCounty {
 
     /// `fieldkit-county site add`.
     struct Site: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Training sites.", subcommands: [Add.self])
+        static let configuration = CommandConfiguration(abstract: helpText("help.county.site.abstract"), subcommands: [Add.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a training site.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.site.add.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(help: "Site id (letters, digits, - or _).") var id: String
-            @Option(help: "The institution's name.") var name: String
+            @Option(help: .localized("help.county.site.add.id")) var id: String
+            @Option(help: .localized("help.county.site.add.name")) var name: String
 
             func validate() throws { try refuseHiddenControl(flag: "--name", name) }
 
@@ -88,13 +91,13 @@ extension FieldKitCounty {
     /// `fieldkit-county key list|rotate`.
     struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Voucher signing keys.", subcommands: [List.self, Rotate.self, Revoke.self])
+            abstract: helpText("help.county.key.abstract"), subcommands: [List.self, Rotate.self, Revoke.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List the voucher signing keys.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.key.list.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Flag(help: "Print JSON.") var json = false
+            @Flag(help: .localized("help.county.key.list.json")) var json = false
 
             func run() throws {
                 try guarded {
@@ -119,7 +122,7 @@ extension FieldKitCounty {
 
         struct Rotate: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Make a new voucher signing key; the old one retires when its vouchers expire.")
+                abstract: helpText("help.county.key.rotate.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
 
@@ -135,10 +138,10 @@ extension FieldKitCounty {
         /// `fieldkit-county key revoke`, for a compromised key.
         struct Revoke: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Revoke a compromised voucher signing key (its vouchers must be reissued).")
+                abstract: helpText("help.county.key.revoke.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Argument(help: "The key id (8 hex digits, from `key list`).") var kid: String
+            @Argument(help: .localized("help.county.key.revoke.kid")) var kid: String
 
             func validate() throws {
                 guard KeyID(hex: kid) != nil else { throw usageError(flag: "KID", expected: "kid", value: kid) }
@@ -157,12 +160,12 @@ extension FieldKitCounty {
 
     /// `fieldkit-county bundle`.
     struct Bundle: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export a signed trust bundle for a site.")
+        static let configuration = CommandConfiguration(abstract: helpText("help.county.bundle.abstract"))
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
-        @Option(help: "The site.") var site: String
-        @Option(help: "Output file.") var out: String
-        @Option(help: "Days until the bundle expires.") var validDays: Int = 30
+        @Option(help: .localized("help.county.bundle.site")) var site: String
+        @Option(help: .localized("help.county.bundle.out")) var out: String
+        @Option(help: .localized("help.county.bundle.valid_days")) var validDays: Int = 30
 
         func validate() throws {
             guard (1...366).contains(validDays) else { throw usageError(flag: "--valid-days", expected: "valid_days", value: "\(validDays)") }

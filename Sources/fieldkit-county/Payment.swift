@@ -7,12 +7,12 @@ extension FieldKitCounty {
     /// `fieldkit-county pay (--class N | --voucher ID) --reference R`.
     struct Pay: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record that claimed subsidies were paid (兑现): one voucher, or every claimed voucher of a class.")
+            abstract: helpText("help.county.pay.abstract"))
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
-        @Option(name: .customLong("class"), help: "Every claimed voucher of this class.") var classID: UInt32?
-        @Option(help: "One voucher.") var voucher: UInt64?
-        @Option(help: "The payment's reference, e.g. the bank transfer number.") var reference: String
+        @Option(name: .customLong("class"), help: .localized("help.county.pay.class_id")) var classID: UInt32?
+        @Option(help: .localized("help.county.pay.voucher")) var voucher: UInt64?
+        @Option(help: .localized("help.county.pay.reference")) var reference: String
 
         func validate() throws {
             if classID == nil && voucher == nil { throw usageError("usage.class_or_voucher") }
@@ -31,11 +31,11 @@ extension FieldKitCounty {
     struct WriteOff: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "write-off",
-            abstract: "Close paid vouchers (核销): final; a written-off voucher is never claimed again.")
+            abstract: helpText("help.county.write_off.abstract"))
         @OptionGroup var options: CountyOptions
         @OptionGroup var language: LanguageOption
-        @Option(name: .customLong("class"), help: "Every paid voucher of this class.") var classID: UInt32?
-        @Option(help: "One voucher.") var voucher: UInt64?
+        @Option(name: .customLong("class"), help: .localized("help.county.write_off.class_id")) var classID: UInt32?
+        @Option(help: .localized("help.county.write_off.voucher")) var voucher: UInt64?
 
         func validate() throws {
             if classID == nil && voucher == nil { throw usageError("usage.class_or_voucher") }

@@ -12,17 +12,17 @@ import Logging
 extension FieldKitCounty {
     /// `fieldkit-county serve`.
     struct Serve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the sync server the sites upload to.")
+        static let configuration = CommandConfiguration(abstract: helpText("help.county.serve.abstract"))
 
         @OptionGroup var options: CountyOptions
 
-        @Option(help: "The address to listen on (127.0.0.1 unless you say otherwise).")
+        @Option(help: .localized("help.county.serve.host"))
         var host = "127.0.0.1"
 
-        @Option(help: "The port (0 picks a free one, printed at start).")
+        @Option(help: .localized("help.county.serve.port"))
         var port = 8080
 
-        @Option(help: "Failed enrollments allowed per address in 10 minutes before it must wait.")
+        @Option(help: .localized("help.county.serve.enrollment_attempts"))
         var enrollmentAttempts = 10
 
         func validate() throws {
@@ -62,17 +62,17 @@ extension FieldKitCounty {
     /// `fieldkit-county device`.
     struct Device: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Site PCs that may upload.", subcommands: [Add.self, Code.self, Enroll.self, List.self, Revoke.self, Locate.self, Keys.self])
+            abstract: helpText("help.county.device.abstract"), subcommands: [Add.self, Code.self, Enroll.self, List.self, Revoke.self, Locate.self, Keys.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Make a one-time enrollment code for a site's PC.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.device.add.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(help: "The site.") var site: String
-            @Option(help: "Hours the code stays usable (1 to 720).") var hours = CountyOffice.enrollmentHours
-            @Option(help: "Where the PC will stand (kept for the device when it enrolls; compared with its classes' locations).")
+            @Option(help: .localized("help.county.device.add.site")) var site: String
+            @Option(help: .localized("help.county.device.add.hours")) var hours = CountyOffice.enrollmentHours
+            @Option(help: .localized("help.county.device.add.location"))
             var location: String?
-            @Flag(help: "Print JSON.") var json = false
+            @Flag(help: .localized("help.county.device.add.json")) var json = false
 
             func validate() throws {
                 guard (1...720).contains(hours) else { throw usageError(flag: "--hours", expected: "hours", value: "\(hours)") }
@@ -99,14 +99,14 @@ extension FieldKitCounty {
         /// `fieldkit-county device code --site S --file CODE.json`: the one-time code as a file for a USB stick.
         struct Code: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write a one-time enrollment code to a file, for a site with no link (carried on a USB stick).",
-                discussion: "At the site: fieldkit enroll --file CODE.json --out REQUEST.json; back here: device enroll --file REQUEST.json --out ANSWER.json.")
+                abstract: helpText("help.county.device.code.abstract"),
+                discussion: helpText("help.county.device.code.discussion"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(help: "The site.") var site: String
-            @Option(help: "The code file to write.") var file: String
-            @Option(help: "Hours the code stays usable (1 to 720).") var hours = CountyOffice.enrollmentHours
-            @Option(help: "Where the PC will stand (kept for the device when it enrolls).") var location: String?
+            @Option(help: .localized("help.county.device.code.site")) var site: String
+            @Option(help: .localized("help.county.device.code.file")) var file: String
+            @Option(help: .localized("help.county.device.code.hours")) var hours = CountyOffice.enrollmentHours
+            @Option(help: .localized("help.county.device.code.location")) var location: String?
 
             func validate() throws {
                 guard (1...720).contains(hours) else { throw usageError(flag: "--hours", expected: "hours", value: "\(hours)") }
@@ -130,11 +130,11 @@ extension FieldKitCounty {
         /// enrollment as `POST /v1/enroll`, by file.
         struct Enroll: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Enroll a site's PC from the request file it wrote; writes the signed answer to carry back.")
+                abstract: helpText("help.county.device.enroll.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(help: "The request file the site wrote (fieldkit enroll --file … --out …).") var file: String
-            @Option(help: "The answer file to write.") var out: String
+            @Option(help: .localized("help.county.device.enroll.file")) var file: String
+            @Option(help: .localized("help.county.device.enroll.out")) var out: String
 
             func run() throws {
                 try guarded {
@@ -157,10 +157,10 @@ extension FieldKitCounty {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List the enrolled devices and their last sync.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.device.list.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Flag(help: "Print JSON.") var json = false
+            @Flag(help: .localized("help.county.device.list.json")) var json = false
 
             func run() throws {
                 try guarded {
@@ -186,11 +186,11 @@ extension FieldKitCounty {
         }
 
         struct Revoke: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Cut a device off: its uploads are refused from now on.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.device.revoke.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(help: "The device id.") var device: String
-            @Option(help: "Why (kept).") var reason: String
+            @Option(help: .localized("help.county.device.revoke.device")) var device: String
+            @Option(help: .localized("help.county.device.revoke.reason")) var reason: String
 
             func run() throws {
                 try guarded {
@@ -213,14 +213,14 @@ extension FieldKitCounty {
     /// `fieldkit-county import FILE`.
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take a transfer file a site carried on a USB stick; writes the receipt to carry back.")
+            abstract: helpText("help.county.import.abstract"))
 
         @OptionGroup var options: CountyOptions
 
-        @Argument(help: "The transfer file.")
+        @Argument(help: .localized("help.county.import.file"))
         var file: String
 
-        @Option(help: "Where to write the receipt (default: FILE.receipt).")
+        @Option(help: .localized("help.county.import.receipt"))
         var receipt: String?
 
         @OptionGroup var language: LanguageOption
@@ -242,17 +242,17 @@ extension FieldKitCounty {
 
     /// `fieldkit-county attendance`.
     struct Attendance: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "What the county holds for a class, one line per event.")
+        static let configuration = CommandConfiguration(abstract: helpText("help.county.attendance.abstract"))
 
         @OptionGroup var options: CountyOptions
 
-        @Option(name: .customLong("class"), help: "The class id.")
+        @Option(name: .customLong("class"), help: .localized("help.county.attendance.class_id"))
         var classID: UInt32
 
-        @Flag(help: "Print JSON (one array of events, or the summary with --summary).")
+        @Flag(help: .localized("help.county.attendance.json"))
         var json = false
 
-        @Flag(name: .customLong("summary"), help: "Only the summary: scanned, manual (and their share), held apart and why.")
+        @Flag(name: .customLong("summary"), help: .localized("help.county.attendance.summary_only"))
         var summaryOnly = false
 
         @OptionGroup var language: LanguageOption

@@ -11,19 +11,19 @@ extension FieldKitCounty {
     /// `fieldkit-county voucher issue|revoke|list`.
     struct Voucher: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Electronic training vouchers.", subcommands: [Issue.self, Reissue.self, Revoke.self, List.self, Status.self, Cards.self])
+            abstract: helpText("help.county.voucher.abstract"), subcommands: [Issue.self, Reissue.self, Revoke.self, List.self, Status.self, Cards.self])
 
         struct Issue: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Issue vouchers to a class from a roster CSV (name,id_number[,category]); all or none.")
+                abstract: helpText("help.county.voucher.issue.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
-            @Option(help: "Roster CSV, UTF-8.") var roster: String
-            @Option(help: "First valid day (default: the class's start).") var validFrom: String?
-            @Option(help: "Last valid day (default: the class's end).") var validTo: String?
-            @Flag(help: "Mark as test vouchers (drills; never counted).") var test = false
-            @Flag(help: "Print JSON.") var json = false
+            @Option(name: .customLong("class"), help: .localized("help.county.voucher.issue.class_id")) var classID: UInt32
+            @Option(help: .localized("help.county.voucher.issue.roster")) var roster: String
+            @Option(help: .localized("help.county.voucher.issue.valid_from")) var validFrom: String?
+            @Option(help: .localized("help.county.voucher.issue.valid_to")) var validTo: String?
+            @Flag(help: .localized("help.county.voucher.issue.test")) var test = false
+            @Flag(help: .localized("help.county.voucher.issue.json")) var json = false
 
             func validate() throws {
                 if let v = validFrom, ClassDay(iso: v) == nil { throw usageError(flag: "--valid-from", expected: "date", value: v) }
@@ -53,11 +53,11 @@ extension FieldKitCounty {
         }
 
         struct Revoke: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Withdraw a voucher.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.voucher.revoke.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Argument(help: "The voucher number.") var id: UInt64
-            @Option(help: "Why (e.g. reissued, left the class).") var reason: String
+            @Argument(help: .localized("help.county.voucher.revoke.id")) var id: UInt64
+            @Option(help: .localized("help.county.voucher.revoke.reason")) var reason: String
 
             func run() throws {
                 try guarded {
@@ -71,14 +71,14 @@ extension FieldKitCounty {
         /// `fieldkit-county voucher reissue VOUCHER --reason TEXT [--png DIR]`.
         struct Reissue: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Give a trainee a new voucher in place of an old one (lost, or revoked); the old one is revoked.",
-                discussion: "Same trainee, class and validity; attendance under both vouchers counts once for the person.")
+                abstract: helpText("help.county.voucher.reissue.abstract"),
+                discussion: helpText("help.county.voucher.reissue.discussion"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Argument(help: "The old voucher number.") var id: UInt64
-            @Option(help: "Why (kept with the old voucher's revocation).") var reason: String
-            @Option(help: "Also write the new voucher's QR code as a PNG into this folder (voucher-ID.png).") var png: String?
-            @Flag(help: "Print JSON.") var json = false
+            @Argument(help: .localized("help.county.voucher.reissue.id")) var id: UInt64
+            @Option(help: .localized("help.county.voucher.reissue.reason")) var reason: String
+            @Option(help: .localized("help.county.voucher.reissue.png")) var png: String?
+            @Flag(help: .localized("help.county.voucher.reissue.json")) var json = false
 
             func run() throws {
                 try guarded {
@@ -106,11 +106,11 @@ extension FieldKitCounty {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List vouchers.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.voucher.list.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(name: .customLong("class"), help: "Only this class.") var classID: UInt32?
-            @Flag(help: "Print JSON.") var json = false
+            @Option(name: .customLong("class"), help: .localized("help.county.voucher.list.class_id")) var classID: UInt32?
+            @Flag(help: .localized("help.county.voucher.list.json")) var json = false
 
             func run() throws {
                 try guarded {
@@ -136,12 +136,12 @@ extension FieldKitCounty {
         /// `fieldkit-county voucher status (--class N | --voucher ID)`.
         struct Status: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Where each voucher is: issued, in training, completed, claimed, paid, written off, revoked, expired.")
+                abstract: helpText("help.county.voucher.status.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(name: .customLong("class"), help: "Every voucher of this class.") var classID: UInt32?
-            @Option(help: "One voucher.") var voucher: UInt64?
-            @Flag(help: "Print JSON.") var json = false
+            @Option(name: .customLong("class"), help: .localized("help.county.voucher.status.class_id")) var classID: UInt32?
+            @Option(help: .localized("help.county.voucher.status.voucher")) var voucher: UInt64?
+            @Flag(help: .localized("help.county.voucher.status.json")) var json = false
 
             func validate() throws {
                 if classID == nil && voucher == nil { throw usageError("usage.class_or_voucher") }
@@ -180,14 +180,14 @@ extension FieldKitCounty {
 
         struct Cards: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Print a class's vouchers: an A4 page of 8 cards, and one PNG per voucher for phones.")
+                abstract: helpText("help.county.voucher.cards.abstract"))
             @OptionGroup var options: CountyOptions
             @OptionGroup var language: LanguageOption
-            @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
-            @Option(help: "The HTML page to write.") var out: String?
-            @Option(help: "A folder for one PNG per voucher (voucher-ID.png): the code with the name, voucher number and class under it.")
+            @Option(name: .customLong("class"), help: .localized("help.county.voucher.cards.class_id")) var classID: UInt32
+            @Option(help: .localized("help.county.voucher.cards.out")) var out: String?
+            @Option(help: .localized("help.county.voucher.cards.png"))
             var png: String?
-            @Option(help: "A font file that draws Chinese for the PNGs (default: Noto Sans CJK or WenQuanYi Zen Hei, found in the usual places).")
+            @Option(help: .localized("help.county.voucher.cards.font"))
             var font: String?
 
             func validate() throws {

@@ -8,18 +8,18 @@ extension FieldKit {
     /// `fieldkit evidence`: the two-year archive.
     struct Evidence: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bundle a class's records (and video) as signed BagIt bags for the archive, and check bags.",
+            abstract: helpText("help.fieldkit.evidence.abstract"),
             subcommands: [Bundle.self, Verify.self])
 
         /// `fieldkit evidence bundle --class N --out DIR|FILE.tar [--include-video]`.
         struct Bundle: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write a BagIt 1.0 bag of the class's records, signed by this device (a folder, or FILE.tar).",
-                discussion: "Without --include-video, each camera-day gets a video bag beside it (DIR.video-CAMERA-YYYYMMDD) listing the recordings in fetch.txt.")
+                abstract: helpText("help.fieldkit.evidence.bundle.abstract"),
+                discussion: helpText("help.fieldkit.evidence.bundle.discussion"))
             @OptionGroup var options: HomeOptions
-            @Option(name: .customLong("class"), help: "The class id.") var classID: UInt32
-            @Option(help: "The bag's folder, or an archive ending in .tar (must not exist yet).") var out: String
-            @Flag(help: "Copy the registered recordings into the bag.") var includeVideo = false
+            @Option(name: .customLong("class"), help: .localized("help.fieldkit.evidence.bundle.class_id")) var classID: UInt32
+            @Option(help: .localized("help.fieldkit.evidence.bundle.out")) var out: String
+            @Flag(help: .localized("help.fieldkit.evidence.bundle.include_video")) var includeVideo = false
             @OptionGroup var language: LanguageOption
 
             func run() throws {
@@ -41,23 +41,19 @@ extension FieldKit {
         /// `fieldkit evidence verify BAG|FILE.tar [--expect-key FILE|FPR …] [--county-root FILE]`.
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Check bags as an auditor would: structure, checksums, signature and the key that made it, the log chain, reachable videos (exit 5 on failure).",
-                discussion: """
-                    Each bag's device and key fingerprint are printed. Without --expect-key the key is only checked against \
-                    itself (anyone can make such a bag); with it, a bag signed by any other key fails. A county list \
-                    (fieldkit-county device keys) is checked with --county-root, or with the root key pinned in --home.
-                    """)
-            @Argument(help: "A bag folder, a folder of bags, or a .tar archive.") var path: String
+                abstract: helpText("help.fieldkit.evidence.verify.abstract"),
+                discussion: helpText("help.fieldkit.evidence.verify.discussion"))
+            @Argument(help: .localized("help.fieldkit.evidence.verify.path")) var path: String
             @Option(
                 name: .customLong("expect-key"),
                 help: ArgumentHelp(
-                    "A key the bags must be signed with: device.pub, a PEM public key, the county's keys.json, or a fingerprint (SHA256:…). Repeatable.",
+                    helpText("help.fieldkit.evidence.verify.expect_key"),
                     valueName: "FILE|FPR"))
             var expectKey: [String] = []
-            @Option(name: .customLong("county-root"), help: "The county's root.pub, to check the signature of a keys.json.")
+            @Option(name: .customLong("county-root"), help: .localized("help.fieldkit.evidence.verify.county_root"))
             var countyRoot: String?
-            @Option(help: "A site's folder whose pinned county root checks a keys.json (or set FIELDKIT_HOME).") var home: String?
-            @Flag(help: "Print JSON.") var json = false
+            @Option(help: .localized("help.fieldkit.evidence.verify.home")) var home: String?
+            @Flag(help: .localized("help.fieldkit.evidence.verify.json")) var json = false
             @OptionGroup var language: LanguageOption
 
             func run() throws {

@@ -7,15 +7,15 @@ extension FieldKit {
     /// `fieldkit export`.
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export the log: csv (for Excel/WPS, UTF-8 with BOM) or jsonl (every field and hash).")
+            abstract: helpText("help.fieldkit.export.abstract"))
 
         @OptionGroup var options: HomeOptions
         @OptionGroup var language: LanguageOption
 
-        @Option(help: "csv or jsonl.")
+        @Option(help: .localized("help.fieldkit.export.format"))
         var format: String = "csv"
 
-        @Option(help: "Output file (default: standard output).")
+        @Option(help: .localized("help.fieldkit.export.out"))
         var out: String?
 
         func validate() throws {

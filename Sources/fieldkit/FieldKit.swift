@@ -12,21 +12,21 @@ import Logging
 struct FieldKit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldkit",
-        abstract: "Offline voucher sign-in and sign-out for a training classroom.",
-        discussion: """
-            Exit codes: 0 done (scan: accepted), 1 could not be done, 3 duplicate scan, 4 refused scan,
-            5 log verification failed, 64 bad arguments.
-            """,
+        abstract: helpText("help.fieldkit.abstract"),
+        discussion: helpText("help.fieldkit.discussion"),
         subcommands: [
             Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self, Kiosk.self,
             Enroll.self, Sync.self, Video.self, Evidence.self, RetentionCommand.self,
         ]
     )
+
+    /// Parses and runs with help and usage errors in the user's language (see ``runCommandLine(_:arguments:)``).
+    static func main() { runCommandLine(FieldKit.self) }
 }
 
 /// Flags every command takes.
 struct HomeOptions: ParsableArguments {
-    @Option(name: .long, help: "The station's folder (or set FIELDKIT_HOME).")
+    @Option(name: .long, help: .localized("help.fieldkit.home_options.home"))
     var home: String?
 
     /// The home folder from the flag or the environment.

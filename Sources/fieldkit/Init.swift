@@ -7,22 +7,18 @@ extension FieldKit {
     /// `fieldkit init`: creates the station once, pinning the county root key.
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set up this PC as a site's station (once).",
-            discussion: """
-                A device key whose database is gone is never reused: restore fieldkit.db from backup. Only when no
-                backup exists, --new-device keeps the old key files renamed (device.key.retired-<UTC time>) and
-                makes a new key, so a new device id that the county must enroll again.
-                """)
+            abstract: helpText("help.fieldkit.init.abstract"),
+            discussion: helpText("help.fieldkit.init.discussion"))
 
         @OptionGroup var options: HomeOptions
 
-        @Option(help: "This site's id, as the county wrote it.")
+        @Option(help: .localized("help.fieldkit.init.site"))
         var site: String
 
-        @Option(name: .customLong("county-root"), help: "The county's root.pub file.")
+        @Option(name: .customLong("county-root"), help: .localized("help.fieldkit.init.county_root"))
         var countyRoot: String
 
-        @Flag(help: "The database is lost with no backup: retire the old device key and start as a new device.")
+        @Flag(help: .localized("help.fieldkit.init.new_device"))
         var newDevice = false
 
         @OptionGroup var language: LanguageOption

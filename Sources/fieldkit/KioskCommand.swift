@@ -8,12 +8,12 @@ extension FieldKit {
     /// `fieldkit kiosk`: the instructor's screen for the whole day.
     struct Kiosk: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The full-screen sign-in kiosk: scan codes all day; M manual entry, E end session, H help, Q quit.")
+            abstract: helpText("help.fieldkit.kiosk.abstract"))
 
         @OptionGroup var options: HomeOptions
         @OptionGroup var language: LanguageOption
 
-        @Option(help: "Seconds between background syncs with the county (when enrolled), 10 to 86400.")
+        @Option(help: .localized("help.fieldkit.kiosk.sync_every"))
         var syncEvery = 300
 
         func validate() throws {

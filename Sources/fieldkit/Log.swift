@@ -7,16 +7,16 @@ extension FieldKit {
     /// `fieldkit log`: the tamper-evident log.
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check or checkpoint the attendance log.", subcommands: [Verify.self, Checkpoint.self])
+            abstract: helpText("help.fieldkit.log.abstract"), subcommands: [Verify.self, Checkpoint.self])
 
         /// `fieldkit log verify`.
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Recompute the hash chain and checkpoint signatures; name the first broken event.")
+                abstract: helpText("help.fieldkit.log.verify.abstract"))
 
             @OptionGroup var options: HomeOptions
 
-            @Flag(help: "Print a JSON object.")
+            @Flag(help: .localized("help.fieldkit.log.verify.json"))
             var json = false
 
             @OptionGroup var language: LanguageOption
@@ -42,7 +42,7 @@ extension FieldKit {
 
         /// `fieldkit log checkpoint`.
         struct Checkpoint: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Sign the log's current head with the device key.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.log.checkpoint.abstract"))
 
             @OptionGroup var options: HomeOptions
             @OptionGroup var language: LanguageOption

@@ -7,23 +7,23 @@ extension FieldKit {
     /// `fieldkit manual`: the instructor's manual entry, flagged everywhere.
     struct Manual: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record a sign-in or sign-out by hand (scanner broken, phone dead); needs a reason.")
+            abstract: helpText("help.fieldkit.manual.abstract"))
 
         @OptionGroup var options: HomeOptions
 
-        @Argument(help: "The voucher number (printed under the QR code).")
+        @Argument(help: .localized("help.fieldkit.manual.voucher_id"))
         var voucherID: UInt64
 
-        @Option(help: "in or out.")
+        @Option(help: .localized("help.fieldkit.manual.direction"))
         var direction: String
 
-        @Option(help: "Why the code could not be scanned.")
+        @Option(help: .localized("help.fieldkit.manual.reason"))
         var reason: String
 
-        @Option(help: "The time it happened today, HH:MM (default: now).")
+        @Option(help: .localized("help.fieldkit.manual.at"))
         var at: String?
 
-        @Flag(help: "Print a JSON object.")
+        @Flag(help: .localized("help.fieldkit.manual.json"))
         var json = false
 
         @OptionGroup var language: LanguageOption

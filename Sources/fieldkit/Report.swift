@@ -8,20 +8,20 @@ import FieldKitStore
 extension FieldKit {
     /// `fieldkit report`.
     struct Report: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Printable reports.", subcommands: [Day.self, ClassReport.self])
+        static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.report.abstract"), subcommands: [Day.self, ClassReport.self])
 
         /// `fieldkit report day`: the day's sign-in sheet.
         struct Day: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "The day's sign-in sheet (签到表) of a class: A4 HTML to print, or CSV for Excel/WPS.",
-                discussion: "The page has signature boxes, the stamp area and page numbers; print it from a browser (A4 landscape).")
+                abstract: helpText("help.fieldkit.report.day.abstract"),
+                discussion: helpText("help.fieldkit.report.day.discussion"))
             @OptionGroup var options: HomeOptions
             @OptionGroup var language: LanguageOption
-            @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
-            @Option(help: "The day, YYYY-MM-DD (default: today).") var date: String?
-            @Option(help: "html or csv.") var format: String = "html"
-            @Option(help: "Output file (default: standard output).") var out: String?
-            @Option(help: "The instructor's name, printed on the sheet (blank line to sign on when not given).") var instructor: String?
+            @Option(name: .customLong("class"), help: .localized("help.fieldkit.report.day.class_id")) var classID: UInt32
+            @Option(help: .localized("help.fieldkit.report.day.date")) var date: String?
+            @Option(help: .localized("help.fieldkit.report.day.format")) var format: String = "html"
+            @Option(help: .localized("help.fieldkit.report.day.out")) var out: String?
+            @Option(help: .localized("help.fieldkit.report.day.instructor")) var instructor: String?
 
             func validate() throws {
                 guard ["html", "csv"].contains(format) else { throw usageError(flag: "--format", expected: "html_csv", value: format) }
@@ -52,15 +52,15 @@ extension FieldKit {
         struct ClassReport: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "class",
-                abstract: "Each trainee's days, class hours, flags and estimated subsidy, from this station's records.",
-                discussion: "The same rules as the county's claim sheet (the class's policy and programme from the trust bundle); an estimate: the county also checks claims across classes.")
+                abstract: helpText("help.fieldkit.report.class_report.abstract"),
+                discussion: helpText("help.fieldkit.report.class_report.discussion"))
             @OptionGroup var options: HomeOptions
             @OptionGroup var language: LanguageOption
-            @Option(name: .customLong("class"), help: "The class.") var classID: UInt32
+            @Option(name: .customLong("class"), help: .localized("help.fieldkit.report.class_report.class_id")) var classID: UInt32
             @OptionGroup var claim: ClaimOptions
-            @Option(help: "text, json, html or csv.") var format: String = "text"
-            @Flag(help: "Same as --format json.") var json = false
-            @Option(help: "Output file (default: standard output).") var out: String?
+            @Option(help: .localized("help.fieldkit.report.class_report.format")) var format: String = "text"
+            @Flag(help: .localized("help.fieldkit.report.class_report.json")) var json = false
+            @Option(help: .localized("help.fieldkit.report.class_report.out")) var out: String?
 
             func validate() throws {
                 guard ["text", "json", "html", "csv"].contains(format) else {

@@ -8,18 +8,15 @@ extension FieldKit {
     struct RetentionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "retention",
-            abstract: "What must be kept until when (records and each recording), holds, and what may be purged.",
-            discussion: """
-                Records are kept until the class's last day + 2 years and are never deleted by fieldkit.
-                A recording is kept until the last day of the latest class it overlaps + 2 years.
-                """,
+            abstract: helpText("help.fieldkit.retention_command.abstract"),
+            discussion: helpText("help.fieldkit.retention_command.discussion"),
             subcommands: [List.self, Hold.self, Release.self, Purge.self], defaultSubcommand: List.self)
 
         /// `fieldkit retention [list] [--json]`.
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List what is kept until when, what is on hold, what may go.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.retention_command.list.abstract"))
             @OptionGroup var options: HomeOptions
-            @Flag(help: "Print JSON.") var json = false
+            @Flag(help: .localized("help.fieldkit.retention_command.list.json")) var json = false
             @OptionGroup var language: LanguageOption
 
             func run() throws {
@@ -56,9 +53,9 @@ extension FieldKit {
 
         /// Options naming what a hold is on.
         struct Target: ParsableArguments {
-            @Option(help: "A registered recording, by its path.") var video: String?
-            @Option(name: .customLong("class"), help: "A class: every recording overlapping its days.") var classID: UInt32?
-            @Option(help: "Why (the case, the letter, who asked).") var note: String
+            @Option(help: .localized("help.fieldkit.retention_command.target.video")) var video: String?
+            @Option(name: .customLong("class"), help: .localized("help.fieldkit.retention_command.target.class_id")) var classID: UInt32?
+            @Option(help: .localized("help.fieldkit.retention_command.target.note")) var note: String
 
             func validate() throws {
                 guard (video == nil) != (classID == nil) else { throw usageError("usage.retention.one_target") }
@@ -67,7 +64,7 @@ extension FieldKit {
 
         /// `fieldkit retention hold (--video PATH | --class N) --note TEXT`.
         struct Hold: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Place a legal hold: never purged while it stands.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.retention_command.hold.abstract"))
             @OptionGroup var options: HomeOptions
             @OptionGroup var target: Target
             @OptionGroup var language: LanguageOption
@@ -84,7 +81,7 @@ extension FieldKit {
 
         /// `fieldkit retention release (--video PATH | --class N) --note TEXT`.
         struct Release: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Lift a legal hold.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.retention_command.release.abstract"))
             @OptionGroup var options: HomeOptions
             @OptionGroup var target: Target
             @OptionGroup var language: LanguageOption
@@ -103,12 +100,12 @@ extension FieldKit {
         /// `fieldkit retention purge --approve NAME [--reason TEXT]`.
         struct Purge: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Delete recordings whose retention has passed and that are not on hold (records never).",
-                discussion: "Each deletion is a disposal event in the log (file, SHA-256, size, reason, approver), signed before the file goes.")
+                abstract: helpText("help.fieldkit.retention_command.purge.abstract"),
+                discussion: helpText("help.fieldkit.retention_command.purge.discussion"))
             @OptionGroup var options: HomeOptions
-            @Option(help: "The name of whoever approved the deletion.") var approve: String?
-            @Option(help: "Why.") var reason: String = "retention period passed"
-            @Flag(help: "Print JSON.") var json = false
+            @Option(help: .localized("help.fieldkit.retention_command.purge.approve")) var approve: String?
+            @Option(help: .localized("help.fieldkit.retention_command.purge.reason")) var reason: String = "retention period passed"
+            @Flag(help: .localized("help.fieldkit.retention_command.purge.json")) var json = false
             @OptionGroup var language: LanguageOption
 
             func validate() throws {

@@ -7,18 +7,18 @@ extension FieldKit {
     /// `fieldkit scan`: judges and records voucher codes.
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record a scanned voucher code (sign-in or sign-out is chosen automatically).",
-            discussion: "With --stdin, reads one code per line (as a USB scanner types them) until end of input.")
+            abstract: helpText("help.fieldkit.scan.abstract"),
+            discussion: helpText("help.fieldkit.scan.discussion"))
 
         @OptionGroup var options: HomeOptions
 
-        @Argument(help: "The code as scanned (247 digits).")
+        @Argument(help: .localized("help.fieldkit.scan.code"))
         var code: String?
 
-        @Flag(help: "Read codes from standard input, one per line.")
+        @Flag(help: .localized("help.fieldkit.scan.stdin"))
         var stdin = false
 
-        @Flag(help: "Print one JSON object per scan.")
+        @Flag(help: .localized("help.fieldkit.scan.json"))
         var json = false
 
         @OptionGroup var language: LanguageOption

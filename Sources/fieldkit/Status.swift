@@ -6,11 +6,11 @@ import FieldKitStore
 extension FieldKit {
     /// `fieldkit status`.
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the station, today's sessions and warnings.")
+        static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.status.abstract"))
 
         @OptionGroup var options: HomeOptions
 
-        @Flag(help: "Print a JSON object.")
+        @Flag(help: .localized("help.fieldkit.status.json"))
         var json = false
 
         @OptionGroup var language: LanguageOption

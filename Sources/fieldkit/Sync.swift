@@ -12,28 +12,24 @@ extension FieldKit {
     /// `fieldkit enroll`: over the network, or by files carried on a USB stick.
     struct Enroll: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register this station with the county using a one-time code from the county office.",
-            discussion: """
-                With a link: fieldkit enroll --county URL --code CODE.
-                Without (USB stick): fieldkit enroll --file CODE.json --out REQUEST.json, carry REQUEST.json to the county \
-                (fieldkit-county device enroll), then fieldkit enroll --answer ANSWER.json.
-                """)
+            abstract: helpText("help.fieldkit.enroll.abstract"),
+            discussion: helpText("help.fieldkit.enroll.discussion"))
 
         @OptionGroup var options: HomeOptions
 
-        @Option(help: "The county server's address, e.g. http://county.example:8080.")
+        @Option(help: .localized("help.fieldkit.enroll.county"))
         var county: String?
 
-        @Option(help: "The enrollment code, e.g. 4821-0937-5512.")
+        @Option(help: .localized("help.fieldkit.enroll.code"))
         var code: String?
 
-        @Option(help: "The code file from the county (fieldkit-county device code --file).")
+        @Option(help: .localized("help.fieldkit.enroll.file"))
         var file: String?
 
-        @Option(help: "With --file: the request file to write and carry to the county.")
+        @Option(help: .localized("help.fieldkit.enroll.out"))
         var out: String?
 
-        @Option(help: "The county's answer file (fieldkit-county device enroll --out).")
+        @Option(help: .localized("help.fieldkit.enroll.answer"))
         var answer: String?
 
         @OptionGroup var language: LanguageOption
@@ -78,29 +74,29 @@ extension FieldKit {
     /// `fieldkit sync`: now, export to a USB stick, take a receipt back.
     struct Sync: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send the log to the county, or carry it on a USB stick.",
+            abstract: helpText("help.fieldkit.sync.abstract"),
             subcommands: [Now.self, Export.self, Receipt.self], defaultSubcommand: Now.self)
 
         /// `fieldkit sync [--watch]`.
         struct Now: ParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "now", abstract: "Send every unacknowledged event; exits 0 only when the county holds them all.")
+                commandName: "now", abstract: helpText("help.fieldkit.sync.now.abstract"))
 
             @OptionGroup var options: HomeOptions
 
-            @Option(help: "The county server's address (default: the one from enrollment).")
+            @Option(help: .localized("help.fieldkit.sync.now.county"))
             var county: String?
 
-            @Flag(help: "Keep syncing in the background every --interval seconds (until stopped).")
+            @Flag(help: .localized("help.fieldkit.sync.now.watch"))
             var watch = false
 
-            @Option(help: "Seconds between syncs with --watch (5 to 86400).")
+            @Option(help: .localized("help.fieldkit.sync.now.interval"))
             var interval: Int = 300
 
-            @Option(help: "Most events per request, 1 to 5000 (smaller for a very slow link).")
+            @Option(help: .localized("help.fieldkit.sync.now.batch"))
             var batch = 1000
 
-            @Flag(help: "Print a JSON object.")
+            @Flag(help: .localized("help.fieldkit.sync.now.json"))
             var json = false
 
             @OptionGroup var language: LanguageOption
@@ -148,11 +144,11 @@ extension FieldKit {
         /// `fieldkit sync export --out FILE`.
         struct Export: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write the unacknowledged events to a signed transfer file (for a USB stick).")
+                abstract: helpText("help.fieldkit.sync.export.abstract"))
 
             @OptionGroup var options: HomeOptions
 
-            @Option(help: "The transfer file to write.")
+            @Option(help: .localized("help.fieldkit.sync.export.out"))
             var out: String
 
             @OptionGroup var language: LanguageOption
@@ -173,11 +169,11 @@ extension FieldKit {
 
         /// `fieldkit sync receipt FILE`.
         struct Receipt: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Take a receipt file the county gave for a transfer.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.sync.receipt.abstract"))
 
             @OptionGroup var options: HomeOptions
 
-            @Argument(help: "The receipt file.")
+            @Argument(help: .localized("help.fieldkit.sync.receipt.file"))
             var file: String
 
             @OptionGroup var language: LanguageOption

@@ -7,15 +7,15 @@ extension FieldKit {
     /// `fieldkit trust`: the county's trust bundle.
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import the county's trust bundle.", subcommands: [Import.self])
+            abstract: helpText("help.fieldkit.trust.abstract"), subcommands: [Import.self])
 
         /// `fieldkit trust import FILE`.
         struct Import: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Import a trust bundle file from the county.")
+            static let configuration = CommandConfiguration(abstract: helpText("help.fieldkit.trust.import.abstract"))
 
             @OptionGroup var options: HomeOptions
 
-            @Argument(help: "The bundle file.")
+            @Argument(help: .localized("help.fieldkit.trust.import.file"))
             var file: String
 
             @OptionGroup var language: LanguageOption

@@ -11,18 +11,18 @@ extension FieldKit {
     /// `fieldkit video`: classroom recordings, findable and provable (the files stay where they are).
     struct Video: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register classroom recordings, check them, and find gaps in coverage.",
+            abstract: helpText("help.fieldkit.video.abstract"),
             subcommands: [Add.self, ScanFolder.self, Audit.self, Coverage.self])
 
         /// `fieldkit video add FILE… --camera CAM [--start T --end T]`.
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Register recordings: SHA-256, size, camera, start and end (from the name, or --start/--end).")
+                abstract: helpText("help.fieldkit.video.add.abstract"))
             @OptionGroup var options: HomeOptions
-            @Argument(help: "Video files.") var files: [String]
-            @Option(help: "The camera, e.g. ch01.") var camera: String
-            @Option(help: "Start, local time YYYY-MM-DDTHH:MM (default: from the file name).") var start: String?
-            @Option(help: "End, local time YYYY-MM-DDTHH:MM (default: from the file name).") var end: String?
+            @Argument(help: .localized("help.fieldkit.video.add.files")) var files: [String]
+            @Option(help: .localized("help.fieldkit.video.add.camera")) var camera: String
+            @Option(help: .localized("help.fieldkit.video.add.start")) var start: String?
+            @Option(help: .localized("help.fieldkit.video.add.end")) var end: String?
             @OptionGroup var language: LanguageOption
 
             func run() throws {
@@ -52,10 +52,10 @@ extension FieldKit {
         /// `fieldkit video scan DIR --camera CAM`.
         struct ScanFolder: ParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "scan", abstract: "Register every recording under a folder (times from the file names).")
+                commandName: "scan", abstract: helpText("help.fieldkit.video.scan_folder.abstract"))
             @OptionGroup var options: HomeOptions
-            @Argument(help: "The recorder's folder or NVR share.") var folder: String
-            @Option(help: "The camera, e.g. ch01.") var camera: String
+            @Argument(help: .localized("help.fieldkit.video.scan_folder.folder")) var folder: String
+            @Option(help: .localized("help.fieldkit.video.scan_folder.camera")) var camera: String
             @OptionGroup var language: LanguageOption
 
             func run() throws {
@@ -86,7 +86,7 @@ extension FieldKit {
         /// `fieldkit video audit`.
         struct Audit: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Check every registered recording: missing, changed or unreadable files are named (exit 5).")
+                abstract: helpText("help.fieldkit.video.audit.abstract"))
             @OptionGroup var options: HomeOptions
             @OptionGroup var language: LanguageOption
 
@@ -110,11 +110,11 @@ extension FieldKit {
         /// `fieldkit video coverage --class N [--date D]`.
         struct Coverage: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Per session: when trainees were signed in and no recording covers the classroom.")
+                abstract: helpText("help.fieldkit.video.coverage.abstract"))
             @OptionGroup var options: HomeOptions
-            @Option(name: .customLong("class"), help: "The class id.") var classID: UInt32
-            @Option(help: "The day, YYYY-MM-DD (default: every day with sign-ins).") var date: String?
-            @Flag(help: "Print JSON.") var json = false
+            @Option(name: .customLong("class"), help: .localized("help.fieldkit.video.coverage.class_id")) var classID: UInt32
+            @Option(help: .localized("help.fieldkit.video.coverage.date")) var date: String?
+            @Flag(help: .localized("help.fieldkit.video.coverage.json")) var json = false
             @OptionGroup var language: LanguageOption
 
             func run() throws {

@@ -191,8 +191,10 @@ struct StationTests {
         // Bundles exported before the class opened (2026-03-02) warn while it runs
         f.clock.set("2026-03-02", "09:00")
         #expect(try f.station.status().warnings.contains { $0.code == "trust_older_than_class" })
-        f.clock.set("2026-04-20", "09:00")
+        f.clock.set("2026-04-03", "09:00")
         #expect(try f.station.status().warnings.contains { $0.code == "trust_expired" })
+        f.clock.set("2026-04-20", "09:00")
+        #expect(try f.station.status().warnings.contains { $0.code == "trust_stale" })
     }
 
     @Test("changing one byte of any column of any event breaks verification at that event")
