@@ -26,6 +26,8 @@ public enum ScanReason: String, Codable, Sendable, CaseIterable {
     case alreadyOut = "already_out"
     /// No trust bundle has been imported yet.
     case noTrustBundle = "no_trust_bundle"
+    /// The instructor ended the session (E in the kiosk): no more sign-ins or sign-outs in it.
+    case sessionEnded = "session_ended"
 }
 
 /// Sign-in or sign-out.
