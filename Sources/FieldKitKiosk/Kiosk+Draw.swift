@@ -52,7 +52,8 @@ extension Kiosk {
 
         // The result panel: big, coloured, readable from across the room.
         let panelTop = max(row, 3)
-        let panelHeight = max(5, min(7, h - panelTop - 9))
+        // The help takes the room of the recent list (it has more lines, wrapped).
+        let panelHeight = mode == .help ? max(5, h - panelTop - 6) : max(5, min(7, h - panelTop - 9))
         drawPanel(term, top: panelTop, height: panelHeight)
 
         // Counters, then recent scans.

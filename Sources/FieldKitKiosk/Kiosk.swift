@@ -176,13 +176,18 @@ public final class Kiosk {
                     return try scan(text)
                 }
             }
-            // Text that stopped without Enter, too long for a prompt: a scanner whose Enter is late.
-            if case .typed(let text) = event, mode != .scanning,
-                InputBursts.scannerLike(text) || (text.unicodeScalars.count > 1 && !mode.takesText)
-            {
-                closePrompt()
-                buffer += text
-                return 0
+            if case .typed(let text) = event, mode != .scanning {
+                // Text that stopped without Enter and only a scanner sends: its Enter is late.
+                if InputBursts.scannerLike(text) {
+                    closePrompt()
+                    buffer += text
+                    return 0
+                }
+                // Keys typed quickly one after another at a prompt that takes a key: each in turn.
+                if !mode.takesText, text.unicodeScalars.count > 1, let first = text.unicodeScalars.first {
+                    let rings = handle(.typed(String(first)))
+                    return max(rings, handle(.typed(String(text.unicodeScalars.dropFirst()))))
+                }
             }
             if case .key(.function(let n)) = event {
                 if mode != .scanning { closePrompt() }

@@ -46,7 +46,7 @@ struct KioskTests {
         var args: [String]
         var ready, expected4, signedIn, inClass1, duplicate, already, refused, unreadable, help, noSuchKey: String
         var manualPrompt, directionPrompt, reason, manualNote, inClass2, endPrompt, ended, open2, quitPrompt: String
-        var reasonPrompt, unreadableShort, notOnRoster, revoked, notSignedIn, signedInAt, sessionEnded, ended1, otherKiosk: String
+        var reasonPrompt, unreadableShort, notOnRoster, revoked, notSignedIn, signedInAt, sessionEnded, ended1, otherKiosk, helpText: String
         var description: String { args.isEmpty ? "zh-Hans (default)" : args.joined(separator: " ") }
     }
 
@@ -55,10 +55,10 @@ struct KioskTests {
             args: [], ready: "请扫码", expected4: "应到 4", signedIn: "签到成功", inClass1: "在课 1", duplicate: "重复扫码",
             already: "已于", refused: "拒绝", unreadable: "无法识别此码", help: "帮助", noSuchKey: "无此按键：x",
             manualPrompt: "手工录入：输入券号", directionPrompt: "按 I 签到", reason: "手机没电", manualNote: "手工录入：手机没电",
-            inClass2: "在课 2", endPrompt: "结束本节", ended: "本节已结束：2 人未签退", open2: "未签退 2", quitPrompt: "退出签到？",
+            inClass2: "在课 2", endPrompt: "未签退的学员将被标记", ended: "本节已结束：2 人未签退", open2: "未签退 2", quitPrompt: "退出签到？",
             reasonPrompt: "原因（如", unreadableShort: "拒绝 无法识别", notOnRoster: "券号 999 不在本培训点的花名册上",
             revoked: "作废（原因：reissued）", notSignedIn: "还没有签到", signedInAt: "签到，还没有签退",
-            sessionEnded: "本节已结束（", ended1: "本节已结束：1 人未签退", otherKiosk: "另一个签到窗口已在运行（进程"),
+            sessionEnded: "本节已结束（", ended1: "本节已结束：1 人未签退", otherKiosk: "另一个签到窗口已在运行（进程", helpText: "功能键：F1"),
         Words(
             args: ["--lang", "en"], ready: "Ready to scan", expected4: "expected 4", signedIn: "Signed in",
             inClass1: "in class 1", duplicate: "Duplicate", already: "already signed in at", refused: "Refused",
@@ -69,7 +69,7 @@ struct KioskTests {
             reasonPrompt: "Reason (", unreadableShort: "Refused unreadable", notOnRoster: "voucher 999 is not on this site's",
             revoked: "revoked on", notSignedIn: "not signed in yet", signedInAt: "not signed out yet",
             sessionEnded: "This session has ended (", ended1: "Session ended: 1 not signed out",
-            otherKiosk: "Another sign-in window is running (process"),
+            otherKiosk: "Another sign-in window is running (process", helpText: "Function keys: F1"),
     ]
 
     @Test("accepted, double-send absorbed, duplicate, refused, bad key, manual, end of session, quit", arguments: languages)
@@ -148,13 +148,13 @@ struct KioskTests {
         #expect(!s.contains(w.quitPrompt))
         // Single keys typed alone are still commands: h, m (Esc leaves), q; and F1
         try k.type("h", enter: false)
-        try k.waitFor(w.help, "F10")
+        try k.waitFor(w.help, w.helpText)
         try k.type(" ", enter: false)
         try k.type("m", enter: false)
         try k.waitFor(w.manualPrompt)
         try k.keys("Escape")
         try k.keys("F1")
-        try k.waitFor(w.help)
+        try k.waitFor(w.help, w.helpText)
         try k.type(" ", enter: false)
         try k.type("q", enter: false)
         try k.waitFor(w.quitPrompt)
