@@ -126,8 +126,7 @@ extension Kiosk {
             if buffer.isEmpty, let note { return note }
             return buffer.isEmpty ? "> " : "> " + String(buffer.suffix(60)) + "_  " + t("kiosk.typed_hint")
         case .manualVoucher(let typed): return t("kiosk.manual.voucher") + typed + "_"
-        case .manualDirection(let v):
-            return t("kiosk.manual.direction", ["voucher": String(v)]) + (note.map { "  " + $0 } ?? "")
+        case .manualDirection(let v): return t("kiosk.manual.direction", ["voucher": String(v)])
         case .manualReason(_, _, let typed): return t("kiosk.manual.reason") + typed + "_"
         case .help: return note ?? ""
         case .confirmEnd:

@@ -29,6 +29,8 @@ public final class Kiosk {
     /// Shown in the panel instead of the last outcome: a manual entry's trainee, or why it
     /// cannot go on. Lines are wrapped to the screen when drawn.
     var notice: (paint: Terminal.Paint, lines: [String])?
+    /// The trainee of the manual entry under way, as checked after the voucher number.
+    var previewed: ManualPreview?
     var recent: [ScanOutcome] = []
     var lastLine: (text: String, at: Int64)?
     var note: String?
@@ -395,6 +397,7 @@ public final class Kiosk {
         case .signedOut(let window, let at): state = t("kiosk.manual.state.out", ["window": window, "time": at])
         }
         notice = (.idle, [t("kiosk.manual.title"), who, state])
+        previewed = p
         mode = .manualDirection(id)
         return 0
     }
@@ -405,11 +408,23 @@ public final class Kiosk {
             notice = nil
             mode = .scanning
         case .typed(let c) where c == "i" || c == "I": mode = .manualReason(voucher, .signIn, "")
-        case .typed(let c) where c == "o" || c == "O": mode = .manualReason(voucher, .signOut, "")
-        case .typed(let c): note = t("kiosk.manual.direction_only", ["key": c])
+        case .typed(let c) where c == "o" || c == "O":
+            // Said now rather than after the reason is typed.
+            if case .notSignedIn? = previewed?.state {
+                manualHint(t("kiosk.manual.no_sign_in"))
+                return 3
+            }
+            mode = .manualReason(voucher, .signOut, "")
+        case .typed(let c): manualHint(t("kiosk.manual.direction_only", ["key": c]))
         default: break
         }
         return 0
+    }
+
+    /// A line under the trainee in the panel, replacing the previous hint.
+    func manualHint(_ text: String) {
+        guard let n = notice else { return }
+        notice = (n.paint, Array(n.lines.prefix(3)) + [text])
     }
 
     func manualReason(_ event: InputBursts.Event, _ voucher: UInt64, _ direction: Direction, _ typed: String) throws -> Int {

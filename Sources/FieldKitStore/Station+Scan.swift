@@ -122,7 +122,7 @@ extension Station {
             case (.signIn, let r?):
                 return .duplicate(reason: r.signedOutAt == nil ? .alreadyIn : .alreadyOut, session: key, earlier: r.signedOutAt ?? r.signedInAt)
             case (.signOut, nil):
-                throw StationError.noSignIn(voucher, session: "session \(w) of \(day)")
+                throw StationError.noSignIn(voucher, session: "\(day) \(w)")  // no English words: shown in any language
             case (.signOut, let r?):
                 if let out = r.signedOutAt { return .duplicate(reason: .alreadyOut, session: key, earlier: out) }
                 guard when > r.signedInAt else {

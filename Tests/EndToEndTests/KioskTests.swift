@@ -46,7 +46,7 @@ struct KioskTests {
         var args: [String]
         var ready, expected4, signedIn, inClass1, duplicate, already, refused, unreadable, help, noSuchKey: String
         var manualPrompt, directionPrompt, reason, manualNote, inClass2, endPrompt, ended, open2, quitPrompt: String
-        var reasonPrompt, unreadableShort, notOnRoster, revoked, notSignedIn, signedInAt, sessionEnded, ended1, otherKiosk, helpText: String
+        var reasonPrompt, unreadableShort, notOnRoster, revoked, notSignedIn, signedInAt, sessionEnded, ended1, otherKiosk, helpText, noSignIn: String
         var description: String { args.isEmpty ? "zh-Hans (default)" : args.joined(separator: " ") }
     }
 
@@ -58,7 +58,7 @@ struct KioskTests {
             inClass2: "在课 2", endPrompt: "未签退的学员将被标记", ended: "本节已结束：2 人未签退", open2: "未签退 2", quitPrompt: "退出签到？",
             reasonPrompt: "原因（如", unreadableShort: "拒绝 无法识别", notOnRoster: "券号 999 不在本培训点的花名册上",
             revoked: "作废（原因：reissued）", notSignedIn: "还没有签到", signedInAt: "签到，还没有签退",
-            sessionEnded: "本节已结束（", ended1: "本节已结束：1 人未签退", otherKiosk: "另一个签到窗口已在运行（进程", helpText: "功能键：F1"),
+            sessionEnded: "本节已结束（", ended1: "本节已结束：1 人未签退", otherKiosk: "另一个签到窗口已在运行（进程", helpText: "功能键：F1", noSignIn: "本节还没有签到，不能签退"),
         Words(
             args: ["--lang", "en"], ready: "Ready to scan", expected4: "expected 4", signedIn: "Signed in",
             inClass1: "in class 1", duplicate: "Duplicate", already: "already signed in at", refused: "Refused",
@@ -69,7 +69,7 @@ struct KioskTests {
             reasonPrompt: "Reason (", unreadableShort: "Refused unreadable", notOnRoster: "voucher 999 is not on this site's",
             revoked: "revoked on", notSignedIn: "not signed in yet", signedInAt: "not signed out yet",
             sessionEnded: "This session has ended (", ended1: "Session ended: 1 not signed out",
-            otherKiosk: "Another sign-in window is running (process", helpText: "Function keys: F1"),
+            otherKiosk: "Another sign-in window is running (process", helpText: "Function keys: F1", noSignIn: "not signed in to this session, so no sign-out"),
     ]
 
     @Test("accepted, double-send absorbed, duplicate, refused, bad key, manual, end of session, quit", arguments: languages)
@@ -200,6 +200,9 @@ struct KioskTests {
         try k.waitFor(w.manualPrompt)
         try k.type(String(world.codes[0].id))
         try k.waitFor("学员0", w.notSignedIn, w.directionPrompt)
+        // O for someone not signed in is answered at once, not after the reason
+        try k.type("o", enter: false)
+        try k.waitFor(w.noSignIn, w.directionPrompt)
         try k.type("i", enter: false)
         try k.waitFor(w.reasonPrompt)
         try k.type(w.reason)
