@@ -8,7 +8,12 @@ import Glibc
 /// The instructor's full-screen kiosk: reads scanner lines and instructor keys all day.
 ///
 /// Every code goes through ``Station/scan(_:)``, the same path as `fieldkit scan`; the
-/// answer is shown only after it is on disk. Nothing typed can stop it but Q and a Y.
+/// answer is shown only after it is on disk. Nothing typed can stop it but Q (or F10) and a Y.
+///
+/// Scanner and instructor share one keyboard input, told apart by timing (``InputBursts``):
+/// characters arriving together and ended by Enter are a scan, whatever they are and whatever
+/// prompt is open; a letter typed alone is a command. Everything typed is either recorded (a
+/// scan, refused or not) or shown (the line being typed, a note).
 public final class Kiosk {
     enum Mode: Equatable {
         case scanning
