@@ -109,6 +109,7 @@ public final class Kiosk {
         guard fd >= 0 else { return }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 {
             lockFile = fd
+            otherKiosk = nil
             let text = Array("\(getpid())\n".utf8)
             _ = ftruncate(fd, 0)
             _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -134,6 +135,7 @@ public final class Kiosk {
         guard force || now - statusAt > 5000 else { return }
         status = try station.status()
         statusAt = now
+        if otherKiosk != nil { takeLock() }  // the other window was closed: the warning goes
         _ = try? station.maintain()
         syncInBackground(now: now)
     }
@@ -358,6 +360,12 @@ public final class Kiosk {
         case .enter, .burst:
             var typed = typed
             if case .burst(let text) = event { typed += text }
+            // An ID number typed by mistake is never echoed back on the screen.
+            if (try? IDNumber(typed.trimmingWhitespace())) != nil {
+                notice = (.refused, [t("kiosk.manual.looks_like_id")])
+                mode = .manualVoucher("")
+                return 3
+            }
             let digits = (try? VoucherText.normalize(typed)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             guard let id = UInt64(digits), !digits.isEmpty else {
                 notice = (.refused, [t("kiosk.manual.bad_voucher")])

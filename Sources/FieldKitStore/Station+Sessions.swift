@@ -117,6 +117,7 @@ extension Station {
         let now = clock.now()
         let evaluator = ScanEvaluator(trust: self, utcOffset: utcOffset)
         let day = evaluator.sessionDay(of: info, at: now)
+        guard day >= info.startDate, day <= info.endDate else { return preview }
         var states: [ManualPreview.State] = []
         for (i, w) in info.sessions.enumerated() where evaluator.window(w, on: day, rules: info.rules).contains(now) {
             let key = SessionKey(classID: info.id, day: day, index: i)
