@@ -469,8 +469,6 @@ public final class Kiosk {
         return 0
     }
 
-    func currentIndex() -> Int? { try? station.todaysSessions().current }
-
     func endSession() throws {
         let today = try station.todaysSessions()
         guard let i = shownIndex(today), i < today.sessions.count else {
