@@ -43,16 +43,16 @@ extension Station {
             // A session the instructor ended looks finished to the evaluator (so a neighbouring
             // session can still take the scan); a scan that lands in it is refused `session_ended`.
             var ended: Set<SessionKey> = []
-            var decision = try ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) { key in
+            let decision = try ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) { key in
                 let record = try attendance(key, voucher: voucher)
                 guard record?.signedOutAt == nil, let end = try sessionEnd(key) else { return record }
                 ended.insert(key)
                 return SessionAttendance(signedInAt: record?.signedInAt ?? end, signedOutAt: end)
             }
             if case .duplicate(_, let key, _) = decision, ended.contains(key) {
-                decision = .reject(reason: .sessionEnded, detail: "\(key) was ended by the instructor")
-                return try refuseEnded(decision, key, voucher: voucher, body: code.body, code: code.text, now: now,
-                                       kind: .scan, manualReason: nil, warnings: warnings)
+                return try refuseEnded(
+                    .reject(reason: .sessionEnded, detail: "\(key) was ended by the instructor"), key, voucher: voucher,
+                    body: code.body, code: code.text, now: now, kind: .scan, manualReason: nil, warnings: warnings)
             }
             return try record(decision, voucher: voucher, body: code.body, code: code.text, now: now, kind: .scan,
                               manualReason: nil, warnings: warnings)
