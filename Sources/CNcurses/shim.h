@@ -23,8 +23,10 @@ static inline int fk_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int fk_key_resize(void) { return KEY_RESIZE; }
 static inline int fk_key_backspace(void) { return KEY_BACKSPACE; }
 static inline int fk_key_enter(void) { return KEY_ENTER; }
+static inline int fk_key_f0(void) { return KEY_F0; }
 static inline int fk_key_code_yes(void) { return KEY_CODE_YES; }
 static inline int fk_ok(void) { return OK; }
+static inline void fk_timeout(int ms) { timeout(ms); }
 static inline int fk_keypad_on(void) { return keypad(stdscr, TRUE); }
 static inline int fk_get_wch(unsigned int *out) {
     wint_t ch = 0;

@@ -28,6 +28,8 @@ public enum ScanReason: String, Codable, Sendable, CaseIterable {
     case noTrustBundle = "no_trust_bundle"
     /// The trust bundle expired more than the grace period ago: revocations may be missing.
     case trustStale = "trust_stale"
+    /// The instructor ended the session (E in the kiosk): no more sign-ins or sign-outs in it.
+    case sessionEnded = "session_ended"
 }
 
 /// Sign-in or sign-out.

@@ -40,6 +40,61 @@ public enum DisplayWidth {
         return out + "…"
     }
 
+    /// The string broken into lines of at most `width` cells: at spaces (English words stay
+    /// whole), or between any two wide characters (Chinese); only a word longer than a whole
+    /// line is cut.
+    public static func wrap(_ s: String, to width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        // Tokens: a space, one wide character, or a run of narrow non-space characters.
+        var tokens: [String] = []
+        var word = false
+        for c in s.unicodeScalars {
+            if c == " " {
+                tokens.append(" ")
+                word = false
+            } else if of(c) == 2 {
+                tokens.append(String(c))
+                word = false
+            } else if word {
+                tokens[tokens.count - 1].unicodeScalars.append(c)
+            } else {
+                tokens.append(String(c))
+                word = true
+            }
+        }
+        var lines: [String] = []
+        var line = ""
+        func close() {
+            while line.hasSuffix(" ") { line.removeLast() }
+            if !line.isEmpty { lines.append(line) }
+            line = ""
+        }
+        for token in tokens {
+            if token == " " {
+                if !line.isEmpty { line += " " }
+                continue
+            }
+            if of(line) + of(token) <= width {
+                line += token
+                continue
+            }
+            close()
+            var rest = token
+            while of(rest) > width {
+                var head = ""
+                for c in rest.unicodeScalars {
+                    if of(head) + of(c) > width { break }
+                    head.unicodeScalars.append(c)
+                }
+                lines.append(head)
+                rest = String(rest.unicodeScalars.dropFirst(head.unicodeScalars.count))
+            }
+            line = rest
+        }
+        close()
+        return lines
+    }
+
     /// The string padded with spaces (or cut) to exactly `width` cells.
     public static func pad(_ s: String, to width: Int) -> String {
         let t = truncate(s, to: width)

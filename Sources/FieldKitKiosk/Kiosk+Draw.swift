@@ -13,13 +13,15 @@ extension Kiosk {
         // Title bar.
         let site = status?.siteName ?? station.siteID
         let right = now.localDescription(utcOffset: offset) + (muted ? " " + t("kiosk.muted") : "")
-        let title = " " + t("kiosk.title") + "  " + site
+        // A long site name is cut, never the clock.
+        let title = DisplayWidth.truncate(
+            " " + t("kiosk.title") + "  " + terminalSafe(site), to: max(0, w - DisplayWidth.of(right) - 2))
         let gap = max(1, w - DisplayWidth.of(title) - DisplayWidth.of(right) - 1)
         term.band(title + String(repeating: " ", count: gap) + right, row: 0, paint: .title, bold: true)
 
         // The session shown and its counters.
         let today = (try? station.todaysSessions()) ?? (sessions: [], current: nil)
-        let index = selected ?? today.current
+        let index = shownIndex(today)
         var sessionLine = t("kiosk.no_session")
         var counters = ""
         if let i = index, i < today.sessions.count {
@@ -39,14 +41,19 @@ extension Kiosk {
 
         // Warnings that need attention.
         var row = 2
-        for warning in (status?.warnings ?? []).prefix(2) {
+        if let pid = otherKiosk {
+            term.band(" ⚠ " + t("kiosk.other_running", ["pid": String(pid)]), row: row, paint: .refused, bold: true)
+            row += 1
+        }
+        for warning in (status?.warnings ?? []).prefix(otherKiosk == nil ? 2 : 1) {
             term.band(" ⚠ " + warning.text(t, utcOffset: offset), row: row, paint: warning.blocksScans ? .refused : .warning, bold: true)
             row += 1
         }
 
         // The result panel: big, coloured, readable from across the room.
         let panelTop = max(row, 3)
-        let panelHeight = max(5, min(7, h - panelTop - 9))
+        // The help takes the room of the recent list (it has more lines, wrapped).
+        let panelHeight = mode == .help ? max(5, h - panelTop - 6) : max(5, min(7, h - panelTop - 9))
         drawPanel(term, top: panelTop, height: panelHeight)
 
         // Counters, then recent scans.
@@ -66,7 +73,8 @@ extension Kiosk {
         let listEnd = h - 3
         for o in recent where r < listEnd {
             let mark = o.result == .accepted ? "✔" : o.result == .duplicate ? "●" : "✘"
-            term.put(" \(o.time.localClock(utcOffset: offset))  \(mark) \(o.headline(t))  \(o.who)", row: r)
+            let why = o.result == .accepted ? "" : " " + shortReason(o)
+            term.put(" \(o.time.localClock(utcOffset: offset))  \(mark) \(o.headline(t))\(why)  \(o.who)", row: r)
             r += 1
         }
 
@@ -82,19 +90,26 @@ extension Kiosk {
         switch mode {
         case .help:
             paint = .idle
-            lines = [t("kiosk.help.title"), t("kiosk.help.1"), t("kiosk.help.2"), t("kiosk.help.3"), t("kiosk.help.4")]
+            lines = [t("kiosk.help.1"), t("kiosk.help.2"), t("kiosk.help.3"), t("kiosk.help.4"), t("kiosk.help.5")]
+                .flatMap { DisplayWidth.wrap($0, to: term.columns - 2) }
+            lines.insert(t("kiosk.help.title"), at: 0)
             if let note { lines.insert(note, at: 1) }
         default:
-            if let o = last {
+            if let notice {
+                paint = notice.paint
+                lines = notice.lines.flatMap { DisplayWidth.wrap(terminalSafe($0), to: term.columns - 2) }
+            } else if let o = last {
                 paint = o.result == .accepted ? .ok : o.result == .duplicate ? .duplicate : .refused
                 let mark = o.result == .accepted ? "✔" : o.result == .duplicate ? "●" : "✘"
-                lines = ["\(mark)  \(o.headline(t))  \(mark)", o.who, o.explanation(t)]
+                lines = ["\(mark)  \(o.headline(t))  \(mark)", o.who]
+                lines += DisplayWidth.wrap(terminalSafe(o.explanation(t)), to: term.columns - 2)
                 if let c = o.className, let s = o.session { lines.append("\(c)  \(s)") }
             } else {
                 paint = .idle
                 lines = [t("kiosk.ready"), t("kiosk.ready.detail")]
             }
         }
+        lines = Array(lines.filter { !$0.isEmpty }.prefix(height))
         let start = top + max(0, (height - lines.count) / 2)
         for i in 0..<height {
             let index = top + i - start
@@ -107,19 +122,31 @@ extension Kiosk {
     func prompt() -> String {
         switch mode {
         case .scanning:
-            if let note { return note }
-            return buffer.isEmpty ? "> " : "> " + String(buffer.suffix(60))
+            // What is typed is always shown (a note waits until the line is empty).
+            if buffer.isEmpty, let note { return note }
+            return buffer.isEmpty ? "> " : "> " + String(buffer.suffix(60)) + "_  " + t("kiosk.typed_hint")
         case .manualVoucher(let typed): return t("kiosk.manual.voucher") + typed + "_"
         case .manualDirection(let v): return t("kiosk.manual.direction", ["voucher": String(v)])
         case .manualReason(_, _, let typed): return t("kiosk.manual.reason") + typed + "_"
         case .help: return note ?? ""
         case .confirmEnd:
             let today = (try? station.todaysSessions()) ?? (sessions: [], current: nil)
-            let window = (selected ?? today.current).flatMap { i in
+            let window = shownIndex(today).flatMap { i in
                 i < today.sessions.count ? today.sessions[i].0.sessions[today.sessions[i].1.index].description : nil
             } ?? ""
             return t("kiosk.end.confirm", ["window": window])
         case .confirmQuit: return t("kiosk.quit.confirm")
         }
+    }
+}
+
+extension Kiosk {
+    /// A refusal's reason in a few words, for the recent list (`reason_short.<code>`; the full
+    /// explanation when a code has no short words).
+    func shortReason(_ o: ScanOutcome) -> String {
+        guard o.result != .accepted else { return "" }
+        let code = o.reason?.rawValue ?? "malformed"
+        if Localizer.tables[t.language.rawValue]?["reason_short." + code] != nil { return t("reason_short." + code) }
+        return o.explanation(t)
     }
 }

@@ -9,6 +9,8 @@ final class Terminal {
         case enter
         case backspace
         case escape
+        /// A function key, F1 to F12.
+        case function(Int)
         case resize
         case none
     }
@@ -63,21 +65,36 @@ final class Terminal {
         columns = Int(fk_cols())
     }
 
-    /// Waits up to a quarter second for input.
-    func read() -> Input {
+    /// Waits up to `milliseconds` for input, then takes everything else already waiting (a
+    /// scanner's whole line arrives at once), in order.
+    func read(waitMilliseconds milliseconds: Int) -> [Input] {
+        fk_timeout(Int32(milliseconds))
+        guard let first = readOne() else { return [] }
+        var out = [first]
+        fk_timeout(0)
+        defer { fk_timeout(250) }
+        while out.count < 8192, let next = readOne() { out.append(next) }
+        return out.filter { $0 != .none }
+    }
+
+    /// One key (`.none` for a key the kiosk has no use for), or nil when nothing came in time.
+    private func readOne() -> Input? {
         var ch: UInt32 = 0
         let rc = fk_get_wch(&ch)
         if rc == fk_key_code_yes() {
+            let f0 = fk_key_f0()
             switch Int32(ch) {
             case fk_key_resize():
                 measure()
                 return .resize
             case fk_key_backspace(): return .backspace
             case fk_key_enter(): return .enter
+            case (f0 + 1)...(f0 + 12): return .function(Int(Int32(ch) - f0))
             default: return .none
             }
         }
-        guard rc == fk_ok(), let scalar = Unicode.Scalar(ch) else { return .none }
+        guard rc == fk_ok() else { return nil }
+        guard let scalar = Unicode.Scalar(ch) else { return .none }
         switch ch {
         case 10, 13: return .enter
         case 8, 127: return .backspace

@@ -44,8 +44,11 @@ public struct ScanOutcome: Sendable, Encodable, Equatable {
     public var flags: [String]
     /// Things that need attention (expired bundle, clock behind).
     public var warnings: [StationWarning]
-    /// Values for the words: `time`, `from`, `to`, `date`, `why`, `sessions`, `minutes`.
+    /// Values for the words: `time`, `from`, `to`, `date`, `why`, `sessions`, `minutes`, `window`, `ended`.
     public var facts: [String: String] = [:]
+    /// The session the event landed in (accepted, duplicate, or refused `session_ended`), so a
+    /// screen can show that session's counters.
+    public var sessionKey: SessionKey?
 
     enum CodingKeys: String, CodingKey {
         case result, direction
@@ -96,7 +99,7 @@ public struct ScanOutcome: Sendable, Encodable, Equatable {
 
     /// The trainee as screens show them: name and masked ID, or the voucher number.
     public var who: String {
-        if let name, let idMasked { return "\(name) \(idMasked)" }
+        if let name { return idMasked.map { "\(name) \($0)" } ?? name }
         return voucherID.map { "#\($0)" } ?? ""
     }
 }

@@ -172,5 +172,19 @@ enum SiteSchema {
         );
         CREATE INDEX disposals_path ON disposals(path);
         """,
+        """
+        -- Session ends and revoked trainees (migration 5). A session the instructor ended (E in the
+        -- kiosk) keeps the moment in ended_ms: it is never reopened, and scans and manual entries
+        -- for it are refused `session_ended`.
+        ALTER TABLE sessions ADD COLUMN ended_ms INTEGER;
+        -- A trust bundle's roster leaves out revoked vouchers: their trainees' names are kept here
+        -- (from the roster held before), so a refusal can name who it was.
+        CREATE TABLE revoked_roster (
+            voucher_id INTEGER PRIMARY KEY,
+            class_id   INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            id_masked  TEXT NOT NULL
+        );
+        """,
     ]
 }

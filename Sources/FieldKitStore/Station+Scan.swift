@@ -40,8 +40,19 @@ extension Station {
             case .success(let c): code = c
             }
             let voucher = code.body.voucherID
-            let decision = try staleTrustRefusal(now: now) ?? ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) {
-                try attendance($0, voucher: voucher)
+            // A session the instructor ended looks finished to the evaluator (so a neighbouring
+            // session can still take the scan); a scan that lands in it is refused `session_ended`.
+            var ended: Set<SessionKey> = []
+            let decision = try staleTrustRefusal(now: now) ?? ScanEvaluator(trust: self, utcOffset: utcOffset).evaluate(code, at: now) { key in
+                let record = try attendance(key, voucher: voucher)
+                guard record?.signedOutAt == nil, let end = try sessionEnd(key) else { return record }
+                ended.insert(key)
+                return SessionAttendance(signedInAt: record?.signedInAt ?? end, signedOutAt: end)
+            }
+            if case .duplicate(_, let key, _) = decision, ended.contains(key) {
+                return try refuseEnded(
+                    .reject(reason: .sessionEnded, detail: "\(key) was ended by the instructor"), key, voucher: voucher,
+                    body: code.body, code: code.text, now: now, kind: .scan, manualReason: nil, warnings: warnings)
             }
             return try record(decision, voucher: voucher, body: code.body, code: code.text, now: now, kind: .scan,
                               manualReason: nil, warnings: warnings)
@@ -61,7 +72,11 @@ extension Station {
         let reason = reason.trimmingWhitespace()
         guard !reason.isEmpty else { throw StationError.reasonRequired }
         guard try heldTrust() != nil else { throw StationError.noTrustBundle }
-        guard let entry = try rosterEntry(voucherID) else { throw StationError.notOnRoster(voucherID) }
+        // A revoked voucher is no longer on the bundle's roster: it is refused `revoked` (and
+        // recorded), not called unknown.
+        guard let entry = try rosterEntry(voucherID) ?? revokedRosterEntry(voucherID) else {
+            throw StationError.notOnRoster(voucherID)
+        }
         return try db.transaction {
             let now = clock.now()
             let when = at ?? now
@@ -77,6 +92,12 @@ extension Station {
                 decision = .reject(reason: .revoked, detail: "revoked on \(r.revokedAt.classDay(utcOffset: utcOffset)) (reason: \(r.reason))")
             } else if day < info.startDate || day > info.endDate {
                 decision = .reject(reason: .outsideClassDates, detail: "class \(info.id) runs \(info.startDate) to \(info.endDate)")
+            } else if let key = try endedSession(info: info, day: day, at: when) {
+                // An ended session takes no manual entry either: the instructor ended it, and its
+                // open sign-ins are already recorded `open_at_end` (a correction goes to the county).
+                return try refuseEnded(
+                    .reject(reason: .sessionEnded, detail: "\(key) was ended by the instructor"), key, voucher: voucherID,
+                    body: nil, code: nil, now: when, kind: .manual, manualReason: reason, warnings: warnings)
             } else {
                 decision = try manualDecision(info: info, day: day, voucher: voucherID, direction: direction, at: when)
             }
@@ -103,7 +124,7 @@ extension Station {
             case (.signIn, let r?):
                 return .duplicate(reason: r.signedOutAt == nil ? .alreadyIn : .alreadyOut, session: key, earlier: r.signedOutAt ?? r.signedInAt)
             case (.signOut, nil):
-                throw StationError.noSignIn(voucher, session: "session \(w) of \(day)")
+                throw StationError.noSignIn(voucher, session: "\(day) \(w)")  // no English words: shown in any language
             case (.signOut, let r?):
                 if let out = r.signedOutAt { return .duplicate(reason: .alreadyOut, session: key, earlier: out) }
                 guard when > r.signedInAt else {
@@ -122,9 +143,10 @@ extension Station {
         manualReason: String?, warnings: [StationWarning]
     ) throws -> ScanOutcome {
         let entry = try rosterEntry(voucher)
+        let known = try entry ?? revokedRosterEntry(voucher)
         var outcome = ScanOutcome(
             result: .rejected, direction: nil, voucherID: voucher, reason: nil, message: "", seq: nil, time: now,
-            earlierTime: nil, name: entry?.name, idMasked: entry?.idMasked, classID: body?.classID ?? entry?.classID,
+            earlierTime: nil, name: known?.name, idMasked: known?.idMasked, classID: body?.classID ?? known?.classID,
             className: nil, session: nil, flags: [], warnings: warnings)
         if let id = outcome.classID, let info = try classInfo(id) { outcome.className = info.name }
         switch decision {
@@ -152,6 +174,7 @@ extension Station {
                     """, [.integer(event.seq), .integer(now.milliseconds)] + sessionValues(session) + [.integer(Int64(bitPattern: voucher))])
             }
             outcome.result = .accepted
+            outcome.sessionKey = session
             outcome.direction = direction
             outcome.seq = event.seq
             outcome.flags = event.flags.isEmpty ? [] : event.flags.split(separator: ",").map(String.init)
@@ -163,6 +186,7 @@ extension Station {
             }
         case .duplicate(let reason, let session, let earlier):
             outcome.result = .duplicate
+            outcome.sessionKey = session
             outcome.reason = reason
             outcome.earlierTime = earlier
             outcome.direction = reason == .alreadyIn ? .signIn : .signOut
@@ -232,11 +256,12 @@ extension Station {
     func ensureSession(_ s: SessionKey) throws {
         guard let info = try classInfo(s.classID) else { return }
         let closes = s.day.at(info.sessions[s.index].end, utcOffset: utcOffset).adding(minutes: info.rules.signOutClosesAfter)
-        // A late manual entry reopens a closed session, so that it is closed (and flagged) again.
+        // A late manual entry reopens a closed session, so that it is closed (and flagged) again;
+        // a session the instructor ended is never reopened.
         try db.run(
             """
             INSERT INTO sessions(class_id, class_day, session_index, closes_ms) VALUES (?, ?, ?, ?)
-            ON CONFLICT DO UPDATE SET closed = 0
+            ON CONFLICT DO UPDATE SET closed = 0 WHERE ended_ms IS NULL
             """,
             sessionValues(s) + [.integer(closes.milliseconds)])
     }

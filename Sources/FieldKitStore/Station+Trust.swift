@@ -56,6 +56,14 @@ extension Station {
                     .integer(bundle.issuedAt.milliseconds), .integer(bundle.expiresAt.milliseconds),
                     .integer(now.milliseconds), .blob(fileBytes),
                 ])
+            // The new roster leaves revoked vouchers out: keep their names for the refusal's panel.
+            for r in bundle.revocations {
+                try db.run(
+                    """
+                    INSERT OR REPLACE INTO revoked_roster(voucher_id, class_id, name, id_masked)
+                    SELECT voucher_id, class_id, name, id_masked FROM roster WHERE voucher_id = ?
+                    """, [.integer(Int64(bitPattern: r.voucherID))])
+            }
             try db.execute("DELETE FROM signing_keys; DELETE FROM classes; DELETE FROM roster; DELETE FROM revocations")
             for k in bundle.signingKeys {
                 try db.run(

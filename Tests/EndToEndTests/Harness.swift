@@ -155,21 +155,28 @@ struct World {
     var county: String { dir + "/county" }
     var site: String { dir + "/site" }
     var codes: [(id: UInt64, code: String)] = []
+    /// The minute of the day (China time) when the world was made.
+    var minute = 0
 
-    init(trainees: Int = 5) throws {
+    /// - Parameters:
+    ///   - sessions: the class's sessions from the minute of the day it is now (China time);
+    ///     nil for one session from 5 minutes ago to 2 hours from now.
+    ///   - siteName: the site's name in the bundle.
+    init(trainees: Int = 5, sessions: ((Int) -> String)? = nil, siteName: String = "古县职业培训学校") throws {
         dir = temporaryDirectory()
         let now = Date().addingTimeInterval(8 * 3600)
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let c = cal.dateComponents([.year, .month, .day, .hour, .minute], from: now)
         let minute = c.hour! * 60 + c.minute!
+        self.minute = minute
         let fmt = { (m: Int) in String(format: "%02d:%02d", m / 60, m % 60) }
         let today = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
         let last = cal.dateComponents([.year, .month, .day], from: now.addingTimeInterval(20 * 86400))
         let end = String(format: "%04d-%02d-%02d", last.year!, last.month!, last.day!)
-        let sessions = "\(fmt(max(0, minute - 5)))-\(fmt(min(1439, minute + 120)))"
+        let sessions = sessions?(minute) ?? "\(fmt(max(0, minute - 5)))-\(fmt(min(1439, minute + 120)))"
         try expectOK(run("fieldkit-county", ["init", "--home", county, "--county", "141023"]))
-        try expectOK(run("fieldkit-county", ["site", "add", "--home", county, "--id", "S01", "--name", "古县职业培训学校"]))
+        try expectOK(run("fieldkit-county", ["site", "add", "--home", county, "--id", "S01", "--name", siteName]))
         try expectOK(run("fieldkit-county", [
             "class", "add", "--home", county, "--id", "12", "--site", "S01", "--name", "中式烹调师", "--trade", "4-03-02-01",
             "--level", "5", "--start", today, "--end", end, "--sessions", sessions,
@@ -184,6 +191,12 @@ struct World {
         try expectOK(run("fieldkit", ["init", "--home", site, "--site", "S01", "--county-root", county + "/root.pub"]))
         try expectOK(run("fieldkit", ["trust", "import", "--home", site, dir + "/S01.bundle"]))
     }
+}
+
+/// `HH:MM` of a minute of the day, clamped to the day.
+func clockText(_ minute: Int) -> String {
+    let m = min(1439, max(0, minute))
+    return String(format: "%02d:%02d", m / 60, m % 60)
 }
 
 struct CommandFailed: Error, CustomStringConvertible {
