@@ -17,6 +17,8 @@ extension CountyOffice {
                 try JSONDecoder().decode(ClassInfo.self, from: Data(($0.text(0) ?? "").utf8))
             }
             let vouchers = try classes.flatMap { try self.vouchers(classID: $0.id) }
+            var replaced: [UInt64: UInt64] = [:]
+            for v in vouchers { replaced[v.voucherID] = v.replaces }
             let issuedAt = now()
             let bundle = TrustBundle(
                 countyID: countyID, siteID: site, siteName: name, sequence: sequence + 1, issuedAt: issuedAt,
@@ -25,8 +27,18 @@ extension CountyOffice {
                     v.revokedAt.map { Revocation(voucherID: v.voucherID, revokedAt: $0, reason: v.revokeReason ?? "") }
                 },
                 classes: classes,
-                roster: vouchers.filter { $0.revokedAt == nil }.map {
-                    RosterEntry(voucherID: $0.voucherID, classID: $0.classID, name: $0.name, idMasked: $0.idMasked, category: $0.category)
+                roster: vouchers.filter { $0.revokedAt == nil }.map { v in
+                    // A reissued voucher names every voucher it replaced, so the site counts their
+                    // attendance as this trainee's (one person, never twice).
+                    var chain: [UInt64] = []
+                    var next = v.replaces
+                    while let id = next, chain.count < 1000 {
+                        chain.append(id)
+                        next = replaced[id]
+                    }
+                    return RosterEntry(
+                        voucherID: v.voucherID, classID: v.classID, name: v.name, idMasked: v.idMasked, category: v.category,
+                        replaces: chain.isEmpty ? nil : chain)
                 })
             try bundle.validate()
             let signed = try SignedTrustBundle(signing: bundle, with: rootKey)

@@ -120,9 +120,19 @@ public struct EventAudit {
         if direction == Direction.signIn.rawValue {
             if out.isEmpty { batchSignIns[key] = min(batchSignIns[key] ?? e.wall_ms, e.wall_ms) }
         } else {
-            let earlier = batchSignIns[key].flatMap { $0 < e.wall_ms ? $0 : nil }
-            let held = try earlier
-                ?? facts.heldSignIn(device: e.device_id, voucher: voucherID, day: dayText, session: sessionIndex, before: e.wall_ms)
+            // The sign-in may be under a voucher this one replaced (a reissue mid-session): the
+            // station closes the person's sign-in whichever of their cards signs out.
+            var vouchers = [voucherID]
+            var next = issued.replaces
+            while let id = next, vouchers.count < 100 {
+                vouchers.append(id)
+                next = try facts.issuedVoucher(id)?.replaces
+            }
+            var held: Int64? = nil
+            for v in vouchers where held == nil {
+                held = try batchSignIns["\(v)|\(dayText)|\(sessionIndex)"].flatMap { $0 < e.wall_ms ? $0 : nil }
+                    ?? facts.heldSignIn(device: e.device_id, voucher: v, day: dayText, session: sessionIndex, before: e.wall_ms)
+            }
             if held == nil { out.append(.noSignIn) }
         }
         return unique(out)

@@ -285,14 +285,19 @@ public struct RosterEntry: Codable, Sendable, Equatable {
     public var idMasked: String
     /// Target group (e.g. 农村转移劳动力), if given.
     public var category: String?
+    /// The earlier vouchers of the same person in the class, newest first, when this one was
+    /// reissued (`fieldkit-county voucher reissue`): their attendance is this trainee's. Absent in
+    /// bundles before reissue existed; sites that do not know the field ignore it.
+    public var replaces: [UInt64]?
 
     /// Builds an entry.
-    public init(voucherID: UInt64, classID: UInt32, name: String, idMasked: String, category: String?) {
+    public init(voucherID: UInt64, classID: UInt32, name: String, idMasked: String, category: String?, replaces: [UInt64]? = nil) {
         self.voucherID = voucherID
         self.classID = classID
         self.name = name
         self.idMasked = idMasked
         self.category = category
+        self.replaces = replaces
     }
 
     enum CodingKeys: String, CodingKey {
@@ -301,6 +306,7 @@ public struct RosterEntry: Codable, Sendable, Equatable {
         case name
         case idMasked = "id_masked"
         case category
+        case replaces
     }
 }
 

@@ -186,5 +186,11 @@ enum SiteSchema {
             id_masked  TEXT NOT NULL
         );
         """,
+        """
+        -- Reissued vouchers (migration 6): the earlier vouchers of the same person in the class,
+        -- newest first, comma-separated, from the trust bundle's roster. A sign-out with the new
+        -- voucher closes a sign-in made with the old one; reports count both as one trainee.
+        ALTER TABLE roster ADD COLUMN replaces TEXT;
+        """,
     ]
 }

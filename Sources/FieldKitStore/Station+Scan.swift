@@ -167,11 +167,13 @@ extension Station {
                     VALUES (?, ?, ?, ?, ?, ?)
                     """, sessionValues(session) + [.integer(Int64(bitPattern: voucher)), .integer(event.seq), .integer(now.milliseconds)])
             } else {
+                // The sign-in may be under a voucher this one replaced.
+                let held = try attendanceRow(session, voucher: voucher)?.voucher ?? voucher
                 try db.run(
                     """
                     UPDATE attendance SET out_seq = ?, out_ms = ?
                     WHERE class_id = ? AND class_day = ? AND session_index = ? AND voucher_id = ?
-                    """, [.integer(event.seq), .integer(now.milliseconds)] + sessionValues(session) + [.integer(Int64(bitPattern: voucher))])
+                    """, [.integer(event.seq), .integer(now.milliseconds)] + sessionValues(session) + [.integer(Int64(bitPattern: held))])
             }
             outcome.result = .accepted
             outcome.sessionKey = session
@@ -242,14 +244,24 @@ extension Station {
 
     /// What was recorded for a voucher in a session.
     func attendance(_ s: SessionKey, voucher: UInt64) throws -> SessionAttendance? {
-        try db.first(
+        try attendanceRow(s, voucher: voucher)?.record
+    }
+
+    /// What was recorded for a person in a session, under this voucher or one it replaced (a
+    /// reissue: a sign-in with the lost card is closed by a sign-out with the new one), and the
+    /// voucher the record is kept under.
+    func attendanceRow(_ s: SessionKey, voucher: UInt64) throws -> (voucher: UInt64, record: SessionAttendance)? {
+        let vouchers = try personVouchers(voucher)
+        return try db.first(
             """
-            SELECT in_ms, out_ms FROM attendance
-            WHERE class_id = ? AND class_day = ? AND session_index = ? AND voucher_id = ?
-            """, sessionValues(s) + [.integer(Int64(bitPattern: voucher))]
+            SELECT voucher_id, in_ms, out_ms FROM attendance
+            WHERE class_id = ? AND class_day = ? AND session_index = ?
+              AND voucher_id IN (\(vouchers.map { _ in "?" }.joined(separator: ", ")))
+            ORDER BY in_ms LIMIT 1
+            """, sessionValues(s) + vouchers.map { .integer(Int64(bitPattern: $0)) }
         ) {
-            SessionAttendance(
-                signedInAt: Timestamp(milliseconds: $0.int64(0)), signedOutAt: $0.optionalInt64(1).map { Timestamp(milliseconds: $0) })
+            (UInt64(bitPattern: $0.int64(0)), SessionAttendance(
+                signedInAt: Timestamp(milliseconds: $0.int64(1)), signedOutAt: $0.optionalInt64(2).map { Timestamp(milliseconds: $0) }))
         }
     }
 

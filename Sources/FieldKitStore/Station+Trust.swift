@@ -86,10 +86,11 @@ extension Station {
             }
             for r in bundle.roster {
                 try db.run(
-                    "INSERT OR REPLACE INTO roster(voucher_id, class_id, name, id_masked, category) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO roster(voucher_id, class_id, name, id_masked, category, replaces) VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         .integer(Int64(bitPattern: r.voucherID)), .integer(Int64(r.classID)), .text(r.name),
                         .text(r.idMasked), .string(r.category),
+                        .string(r.replaces.map { $0.map(String.init).joined(separator: ",") }),
                     ])
             }
             for r in bundle.revocations {
@@ -128,23 +129,37 @@ extension Station {
     /// A class's roster, by voucher.
     public func roster(classID: UInt32) throws -> [RosterEntry] {
         try db.query(
-            "SELECT voucher_id, name, id_masked, category FROM roster WHERE class_id = ? ORDER BY voucher_id", [.integer(Int64(classID))]
+            "SELECT voucher_id, name, id_masked, category, replaces FROM roster WHERE class_id = ? ORDER BY voucher_id",
+            [.integer(Int64(classID))]
         ) {
             RosterEntry(
                 voucherID: UInt64(bitPattern: $0.int64(0)), classID: classID, name: $0.text(1) ?? "", idMasked: $0.text(2) ?? "",
-                category: $0.text(3))
+                category: $0.text(3), replaces: Station.voucherList($0.text(4)))
         }
+    }
+
+    /// A voucher and the earlier vouchers of the same person it replaced (a reissue), newest first.
+    func personVouchers(_ voucherID: UInt64) throws -> [UInt64] {
+        let earlier = try db.first(
+            "SELECT replaces FROM roster WHERE voucher_id = ?", [.integer(Int64(bitPattern: voucherID))]) { Station.voucherList($0.text(0)) }
+        return [voucherID] + ((earlier ?? nil) ?? [])
+    }
+
+    /// `1000003,1000001` as voucher numbers; nil for none.
+    static func voucherList(_ text: String?) -> [UInt64]? {
+        let list = (text ?? "").split(separator: ",").compactMap { UInt64($0) }
+        return list.isEmpty ? nil : list
     }
 
     /// The roster entry of a voucher.
     public func rosterEntry(_ voucherID: UInt64) throws -> RosterEntry? {
         try db.first(
-            "SELECT class_id, name, id_masked, category FROM roster WHERE voucher_id = ?",
+            "SELECT class_id, name, id_masked, category, replaces FROM roster WHERE voucher_id = ?",
             [.integer(Int64(bitPattern: voucherID))]
         ) {
             RosterEntry(
                 voucherID: voucherID, classID: UInt32(truncatingIfNeeded: $0.int64(0)), name: $0.text(1) ?? "",
-                idMasked: $0.text(2) ?? "", category: $0.text(3))
+                idMasked: $0.text(2) ?? "", category: $0.text(3), replaces: Station.voucherList($0.text(4)))
         }
     }
 

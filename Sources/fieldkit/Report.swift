@@ -75,14 +75,18 @@ extension FieldKit {
                     guard let info = try station.classInfo(classID) else { throw StationError.unknownClass(classID) }
                     let (policy, programDef) = try Policy.forClass(info, policy: claim.policy, program: claim.program)
                     let programID = programDef.id
+                    let roster = try station.roster(classID: classID)
+                    // A reissued voucher's trainee holds the attendance of the vouchers it replaced.
+                    var current: [UInt64: UInt64] = [:]
+                    for entry in roster { for old in entry.replaces ?? [] { current[old] = entry.voucherID } }
                     var attendance: [UInt64: [AttendanceRecord]] = [:]
                     for p in try station.attendancePairs(classID: classID) {
-                        attendance[p.voucherID, default: []].append(AttendanceRecord(
+                        attendance[current[p.voucherID] ?? p.voucherID, default: []].append(AttendanceRecord(
                             day: p.day, sessionIndex: p.sessionIndex, signedIn: p.inMs, signedOut: p.outMs,
                             flags: AttendanceFlag.parse(list: p.flags.joined(separator: ","))))
                     }
                     var trainees: [ClaimTrainee] = []
-                    for entry in try station.roster(classID: classID) {
+                    for entry in roster {
                         trainees.append(ClaimTrainee(
                             voucherID: entry.voucherID, name: entry.name, idMasked: entry.idMasked, category: entry.category,
                             revoked: try station.revocation(entry.voucherID) != nil))

@@ -34,16 +34,16 @@ struct ReissueTests {
         // Day 1: both come; 甲 signs in for the afternoon with the old card, then loses it.
         #expect(accepted(try scan("2023-03-02 08:25", [a, b])))
         #expect(accepted(try scan("2023-03-02 11:33", [a, b])))
-        #expect(accepted(try scan("2023-03-02 13:56", [a, b])))
+        #expect(accepted(try scan("2023-03-02 14:01", [a, b])))
 
         // The county: issuing again is refused and names the reissue; reissue works once.
-        let again = try run(at: "2023-03-02 14:05", "fieldkit-county", [
+        let again = try run(at: "2023-03-02 14:02", "fieldkit-county", [
             "voucher", "issue", "--home", county, "--class", "12", "--roster", dir + "/roster.csv",
         ])
         #expect(again.status == 1 && !again.stderr.contains("voucher reissue"), "not revoked yet: \(again.stderr)")
-        let empty = try run(at: "2023-03-02 14:05", "fieldkit-county", ["voucher", "reissue", "--home", county, "\(ids[0])", "--reason", " "])
+        let empty = try run(at: "2023-03-02 14:02", "fieldkit-county", ["voucher", "reissue", "--home", county, "\(ids[0])", "--reason", " "])
         #expect(empty.status == 1, "a reason is needed")
-        let reissue = try run(at: "2023-03-02 14:05", "fieldkit-county", [
+        let reissue = try run(at: "2023-03-02 14:02", "fieldkit-county", [
             "voucher", "reissue", "--home", county, "\(ids[0])", "--reason", "卡丢失", "--png", dir + "/png", "--json",
         ])
         let new = try json(reissue) as! [String: Any]
@@ -51,24 +51,30 @@ struct ReissueTests {
         let a2 = new["code"] as! String
         #expect(new["replaces"] as? NSNumber == NSNumber(value: ids[0]) && new["name"] as? String == "学员甲")
         #expect(FileManager.default.fileExists(atPath: dir + "/png/voucher-\(newID).png"))
-        let twice = try run(at: "2023-03-02 14:06", "fieldkit-county", ["voucher", "reissue", "--home", county, "\(ids[0])", "--reason", "x"])
+        let twice = try run(at: "2023-03-02 14:02", "fieldkit-county", ["voucher", "reissue", "--home", county, "\(ids[0])", "--reason", "x"])
         #expect(twice.status == 1 && twice.stderr.contains("already replaced by \(newID)"), "\(twice.stderr)")
-        let listed = try run(at: "2023-03-02 14:06", "fieldkit-county", ["voucher", "list", "--home", county, "--class", "12"])
+        let listed = try run(at: "2023-03-02 14:02", "fieldkit-county", ["voucher", "list", "--home", county, "--class", "12"])
         #expect(listed.stdout.contains("replaced by \(newID)") && listed.stdout.contains("replaces \(ids[0])"), "\(listed.stdout)")
         // Issuing to 甲 again now names the voucher 甲 holds: the new one.
         try "学员甲,\(validID(1))\n".write(toFile: dir + "/one.csv", atomically: true, encoding: .utf8)
-        let issueAgain = try run(at: "2023-03-02 14:06", "fieldkit-county", [
+        let issueAgain = try run(at: "2023-03-02 14:02", "fieldkit-county", [
             "voucher", "issue", "--home", county, "--class", "12", "--roster", dir + "/one.csv",
         ])
         #expect(issueAgain.status == 1 && issueAgain.stderr.contains("holds voucher \(newID)"), "\(issueAgain.stderr)")
 
         // After the next bundle: the old voucher refused, the new one accepted.
-        try expectOK(run(at: "2023-03-02 14:10", "fieldkit-county", ["bundle", "--home", county, "--site", "S01", "--out", dir + "/b2"]))
-        try expectOK(run(at: "2023-03-02 14:12", "fieldkit", ["trust", "import", "--home", site, dir + "/b2"]))
-        let old = try scan("2023-03-02 14:15", [a])
+        try expectOK(run(at: "2023-03-02 14:03", "fieldkit-county", ["bundle", "--home", county, "--site", "S01", "--out", dir + "/b2"]))
+        try expectOK(run(at: "2023-03-02 14:04", "fieldkit", ["trust", "import", "--home", site, dir + "/b2"]))
+        let old = try scan("2023-03-02 14:05", [a])
         #expect(old.first?["result"] as? String == "rejected" && old.first?["reason"] as? String == "revoked", "\(old)")
-        #expect(accepted(try scan("2023-03-02 14:16", [a2])), "the new voucher signs in again in the same session")
-        #expect(accepted(try scan("2023-03-02 17:02", [a2, b])))
+        // 甲 signed in with the old card: the new one finds that sign-in (one person); a scan of it
+        // right away is "already signed in", and its sign-out at the end closes the old card's sign-in.
+        let again2 = try scan("2023-03-02 14:05", [a2])
+        #expect(again2.first?["result"] as? String == "duplicate" && again2.first?["reason"] as? String == "already_in", "\(again2)")
+        let out = try scan("2023-03-02 17:02", [a2, b])
+        #expect(accepted(out) && out.allSatisfy { $0["direction"] as? String == "out" }, "\(out)")
+        let open = try run("/usr/bin/sqlite3", [site + "/fieldkit.db", "SELECT count(*) FROM attendance WHERE out_seq IS NULL"])
+        #expect(open.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the old card's sign-in is closed")
         // Day 2 with the new voucher only.
         for at in ["2023-03-03 08:25", "2023-03-03 11:33", "2023-03-03 13:56", "2023-03-03 17:02"] {
             #expect(accepted(try scan(at, [a2, b])), "\(at)")
@@ -98,6 +104,14 @@ struct ReissueTests {
         #expect(rows.map { ($0["voucher_id"] as! NSNumber).uint64Value } == [ids[1], newID], "\(rows)")
         #expect(rows.map { ($0["days"] as! NSNumber).intValue } == [2, 2], "\(rows)")
         #expect(rows.allSatisfy { ($0["amount"] as! NSNumber).doubleValue > 0 }, "\(rows)")
+        // The site's estimate joins the two vouchers the same way: it equals the county's claim.
+        let estimate = try json(run(at: month, "fieldkit", [
+            "report", "class", "--home", site, "--class", "12", "--employment-rate", "0.8", "--json",
+        ])) as! [String: Any]
+        let estimated = (estimate["trainees"] as! [[String: Any]]).filter { ($0["amount"] as! NSNumber).doubleValue > 0 }
+        #expect(estimated.map { ($0["voucher_id"] as! NSNumber).uint64Value } == [ids[1], newID], "\(estimate)")
+        #expect(estimated.map { ($0["days"] as! NSNumber).intValue } == [2, 2], "\(estimate)")
+        #expect(estimated.map { ($0["amount"] as! NSNumber).doubleValue } == rows.map { ($0["amount"] as! NSNumber).doubleValue })
         try expectOK(run(at: "2023-04-10 10:00", "fieldkit-county", ["pay", "--home", county, "--class", "12", "--reference", "GK-1"]))
         try expectOK(run(at: "2023-04-10 10:05", "fieldkit-county", ["write-off", "--home", county, "--class", "12"]))
         let states = try json(run(at: "2023-04-11 10:00", "fieldkit-county", ["voucher", "status", "--home", county, "--class", "12", "--json"]))

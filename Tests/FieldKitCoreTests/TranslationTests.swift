@@ -16,6 +16,18 @@ struct TranslationTests {
         for (k, v) in zh { #expect(placeholders(v) == placeholders(en[k] ?? ""), "\(k)") }
     }
 
+    @Test("every refusal reason has its words on the screen, in the kiosk's short list and on the day sheet")
+    func everyReasonWorded() {
+        for lang in Language.allCases {
+            let table = Localizer.tables[lang.rawValue] ?? [:]
+            for reason in ScanReason.allCases {
+                for key in ["reason.", "reason_short.", "sheet.reason."] {
+                    #expect(table[key + reason.rawValue] != nil, "\(lang) \(key)\(reason.rawValue)")
+                }
+            }
+        }
+    }
+
     @Test("the embedded tables match Assets/i18n (run Scripts/gen-translations after editing)")
     func generatedIsCurrent() throws {
         let folder = packageRoot + "/Assets/i18n"
