@@ -107,6 +107,17 @@ public struct TrustBundle: Codable, Sendable, Equatable {
         for r in revocations where !revoked.insert(r.voucherID).inserted {
             throw TrustBundleError.invalid("revocations list voucher \(r.voucherID) twice")
         }
+        // A replaced voucher is an older, revoked one, replaced by exactly one roster entry.
+        var replaced = Set<UInt64>()
+        for r in roster {
+            let chain = r.replaces ?? []
+            guard chain.count <= 100 else { throw TrustBundleError.invalid("voucher \(r.voucherID) replaces more than 100 vouchers") }
+            for old in chain {
+                guard old < r.voucherID, revoked.contains(old), !vouchers.contains(old), replaced.insert(old).inserted else {
+                    throw TrustBundleError.invalid("voucher \(r.voucherID) replaces \(old), which is not an older revoked voucher of its own")
+                }
+            }
+        }
     }
 }
 

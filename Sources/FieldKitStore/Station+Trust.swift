@@ -93,6 +93,15 @@ extension Station {
                         .string(r.replaces.map { $0.map(String.init).joined(separator: ",") }),
                     ])
             }
+            // A reissued voucher's trainee is named by the voucher that replaced it, even on a PC
+            // that never held the old roster.
+            for r in bundle.roster {
+                for old in r.replaces ?? [] {
+                    try db.run(
+                        "INSERT OR IGNORE INTO revoked_roster(voucher_id, class_id, name, id_masked) VALUES (?, ?, ?, ?)",
+                        [.integer(Int64(bitPattern: old)), .integer(Int64(r.classID)), .text(r.name), .text(r.idMasked)])
+                }
+            }
             for r in bundle.revocations {
                 try db.run(
                     "INSERT OR REPLACE INTO revocations(voucher_id, revoked_ms, reason) VALUES (?, ?, ?)",

@@ -67,6 +67,13 @@ struct ReissueTests {
         try expectOK(run(at: "2023-03-02 14:04", "fieldkit", ["trust", "import", "--home", site, dir + "/b2"]))
         let old = try scan("2023-03-02 14:05", [a])
         #expect(old.first?["result"] as? String == "rejected" && old.first?["reason"] as? String == "revoked", "\(old)")
+        #expect(old.first?["name"] as? String == "学员甲", "the refusal names the trainee: \(old)")
+        // A PC that never held the old roster names the trainee too (from the voucher that replaced it).
+        let fresh = dir + "/fresh"
+        try expectOK(run(at: "2023-03-02 14:04", "fieldkit", ["init", "--home", fresh, "--site", "S01", "--county-root", county + "/root.pub"]))
+        try expectOK(run(at: "2023-03-02 14:04", "fieldkit", ["trust", "import", "--home", fresh, dir + "/b2"]))
+        let freshScan = try run(at: "2023-03-02 14:05", "fieldkit", ["scan", "--home", fresh, "--json", a])
+        #expect(freshScan.stdout.contains("\"name\":\"学员甲\"") && freshScan.stdout.contains("revoked"), "\(freshScan.stdout)")
         // 甲 signed in with the old card: the new one finds that sign-in (one person); a scan of it
         // right away is "already signed in", and its sign-out at the end closes the old card's sign-in.
         let again2 = try scan("2023-03-02 14:05", [a2])

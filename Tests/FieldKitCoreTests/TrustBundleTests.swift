@@ -53,6 +53,17 @@ struct TrustBundleTests {
         b = base
         b.revocations.append(b.revocations[0])
         #expect(throws: TrustBundleError.self) { try b.validate() }
+        // A reissue names an older revoked voucher, once; not a live one, itself, or a newer one.
+        let revokedID = base.revocations[0].voucherID
+        let live = base.roster[0].voucherID
+        for chain in [[live], [revokedID + 1_000_000], [revokedID, revokedID], Array(repeating: revokedID, count: 101)] {
+            b = base
+            b.roster.append(RosterEntry(voucherID: max(live, revokedID) + 10, classID: base.roster[0].classID, name: "乙", idMasked: "x", category: nil, replaces: chain))
+            #expect(throws: TrustBundleError.self, "\(chain.prefix(3))") { try b.validate() }
+        }
+        b = base
+        b.roster.append(RosterEntry(voucherID: max(live, revokedID) + 10, classID: base.roster[0].classID, name: "乙", idMasked: "x", category: nil, replaces: [revokedID]))
+        #expect(throws: Never.self) { try b.validate() }
         #expect(throws: Never.self) { try base.validate() }
     }
 
