@@ -49,9 +49,10 @@ public struct ClaimOptions: ParsableArguments {
     ///   - required: the class's vouchers that must be in the file (not revoked).
     ///   - allowed: every voucher of the class.
     /// - Throws: ``EmploymentFileError``, `FileError`.
-    public func employmentRate(required: Set<UInt64>, allowed: Set<UInt64>) throws -> Ratio? {
+    public func employmentRate(required: Set<UInt64>, allowed: Set<UInt64>, aliases: [UInt64: UInt64] = [:]) throws -> Ratio? {
         if let employment {
-            return try EmploymentFile.rate(bytes: try Files.read(employment), file: employment, required: required, allowed: allowed)
+            return try EmploymentFile.rate(
+                bytes: try Files.read(employment), file: employment, required: required, allowed: allowed, aliases: aliases)
         }
         return employmentRate.flatMap { Ratio(parsing: $0) }
     }

@@ -11,8 +11,11 @@ public enum EmploymentFile {
     /// - Parameters:
     ///   - required: the vouchers that must be listed (the class's, not revoked).
     ///   - allowed: the vouchers that may be listed (the class's).
+    ///   - aliases: a replaced voucher → the voucher that replaced it (a reissue): a row with the
+    ///     old number counts for the trainee's current voucher.
     /// - Throws: ``EmploymentFileError``, naming the line and the value.
-    public static func rate(bytes: [UInt8], file: String, required: Set<UInt64>, allowed: Set<UInt64>) throws -> Ratio {
+    public static func rate(bytes: [UInt8], file: String, required: Set<UInt64>, allowed: Set<UInt64>, aliases: [UInt64: UInt64] = [:]
+    ) throws -> Ratio {
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         var employed: [UInt64: (value: Bool, line: Int)] = [:]
@@ -20,9 +23,10 @@ public enum EmploymentFile {
             let cells = raw.map { $0.trimmingWhitespace() }
             if cells.allSatisfy(\.isEmpty) { continue }
             if n == 0, UInt64(cells[0]) == nil { continue }  // a header
-            guard cells.count >= 2, let id = UInt64(cells[0]) else {
+            guard cells.count >= 2, let listed = UInt64(cells[0]) else {
                 throw EmploymentFileError(file: file, reason: .form, line: line, value: String(raw.joined(separator: ",").prefix(40)))
             }
+            let id = aliases[listed] ?? listed
             guard allowed.contains(id) else { throw EmploymentFileError(file: file, reason: .notInClass, line: line, value: cells[0]) }
             let value: Bool
             switch cells[1].lowercased() {

@@ -30,7 +30,8 @@ extension FieldKitCounty {
                 let (policy, programDef) = try Policy.forClass(info, policy: claim.policy, program: claim.program)
                 let holders = try office.holders(classID: classID)
                 let rate = try claim.employmentRate(
-                    required: Set(holders.filter { !$0.revoked }.map(\.voucherID)), allowed: Set(holders.map(\.voucherID)))
+                    required: Set(holders.filter { !$0.revoked }.map(\.voucherID)), allowed: Set(holders.map(\.voucherID)),
+                    aliases: try office.currentVouchers(classID: classID))
                 var attendance: [UInt64: [AttendanceRecord]] = [:]
                 for h in try office.heldAttendance(classID: classID) {
                     attendance[h.voucherID, default: []].append(AttendanceRecord(

@@ -92,7 +92,8 @@ extension FieldKit {
                             revoked: try station.revocation(entry.voucherID) != nil))
                     }
                     let given = try claim.employmentRate(
-                        required: Set(trainees.filter { !$0.revoked }.map(\.voucherID)), allowed: Set(trainees.map(\.voucherID)))
+                        required: Set(trainees.filter { !$0.revoked }.map(\.voucherID)), allowed: Set(trainees.map(\.voucherID)),
+                        aliases: current)
                     // No rate given: the estimate assumes the condition is met, and says so on the page.
                     let assumed = given == nil && policy.asksForEmployment(programDef)
                     let outcome = ClaimPipeline.work(

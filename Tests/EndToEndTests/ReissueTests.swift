@@ -105,6 +105,13 @@ struct ReissueTests {
         // The claim: one row per person, 甲 with the days of both vouchers (the afternoon signed
         // in with the old one and out with the new one counts once, closed).
         let month = "2023-03-10 10:00"
+        // An employment file that lists 甲 under the lost card's number counts for 甲.
+        try "券号,是否就业\n\(ids[0]),是\n\(ids[1]),是\n".write(toFile: dir + "/jobs.csv", atomically: true, encoding: .utf8)
+        for (program, home) in [("fieldkit-county", county), ("fieldkit", site)] {
+            let args = program == "fieldkit" ? ["report", "class"] : ["claims"]
+            let r = try run(at: month, program, args + ["--home", home, "--class", "12", "--employment", dir + "/jobs.csv", "--json"])
+            #expect(r.status == 0 && r.stdout.contains("100%"), "\(program): \(r.stderr) \(r.stdout.prefix(300))")
+        }
         let rows = try json(run(at: month, "fieldkit-county", [
             "claims", "--home", county, "--class", "12", "--employment-rate", "0.8", "--json", "--submit",
         ])) as! [[String: Any]]
