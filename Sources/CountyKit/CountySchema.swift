@@ -248,5 +248,20 @@ enum CountySchema {
         CREATE TRIGGER claims_written_off_final BEFORE UPDATE ON claims WHEN OLD.written_off_ms IS NOT NULL
             BEGIN SELECT RAISE(ABORT, 'a written-off claim is final'); END;
         """,
+        """
+        -- Restores (migration 8): a device restored from a backup states, in its signed `restored`
+        -- event, the backup's last event (base_seq) and what the county held (county_seq). Events
+        -- base_seq+1..county_seq stay as held; events the device made after county_seq before the
+        -- restore, if any, are lost (the device's statement). A declared branch point, not a fork.
+        CREATE TABLE restorations (
+            device_id   TEXT NOT NULL,
+            seq         INTEGER NOT NULL,
+            base_seq    INTEGER NOT NULL,
+            county_seq  INTEGER NOT NULL,
+            wall_ms     INTEGER NOT NULL,
+            received_ms INTEGER NOT NULL,
+            PRIMARY KEY (device_id, seq)
+        );
+        """,
     ]
 }

@@ -127,6 +127,17 @@ public func buildRouter<Store: CountyStore>(
             return try encoded(service.receive(path: device, c, body: body))
         }
     }
+    router.get("/v1/devices/:device/high-water") { request, context in
+        await answer(logger) {
+            let device = context.parameters.get("device") ?? ""
+            let (record, deviceMs) = try service.authenticate(
+                method: "GET", path: SyncWire.highWaterPath(device: device), credentials(request), body: [])
+            guard record.id == device else {
+                throw Problem("bad-request", status: 400, title: "The path names another device", detail: "\(device) ≠ \(record.id)")
+            }
+            return try encoded(service.store.highWater(device: record.id, deviceMs: deviceMs))
+        }
+    }
     router.get("/v1/sites/:site/bundle") { request, context in
         await answer(logger) {
             let site = context.parameters.get("site") ?? ""

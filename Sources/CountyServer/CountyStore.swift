@@ -17,6 +17,10 @@ public protocol CountyStore: Sendable {
     /// new, or a problem (`gap`, `fork`, `tampered-event`) with nothing stored.
     func ingest(_ batch: EventBatch, idempotencyKey: String, bodySHA256: String, deviceMs: Int64) throws -> Receipt
 
+    /// The county's high-water for a device (a restored station asks): a signed receipt for the
+    /// last event held.
+    func highWater(device: String, deviceMs: Int64) throws -> Receipt
+
     /// The site's newest trust bundle: its sequence and file.
     func bundle(site: String) throws -> (sequence: Int64, file: [UInt8])
 }

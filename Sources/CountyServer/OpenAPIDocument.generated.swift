@@ -169,6 +169,29 @@ paths:
         "403":
           description: "`device-revoked`, `wrong-site`"
           content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
+  /v1/devices/{device}/high-water:
+    get:
+      summary: What the county holds of a device's log, for a station restored from a backup
+      description: |
+        Signed like an upload (method GET, empty body, no idempotency key). The answer is a
+        receipt for the last event held (`acked_seq` 0 and a zero hash when none): the restored
+        station writes its `restored` event after it, so it never takes a number the county holds.
+      parameters:
+        - { name: device, in: path, required: true, schema: { type: string } }
+        - { $ref: "#/components/parameters/Device" }
+        - { $ref: "#/components/parameters/Time" }
+        - { $ref: "#/components/parameters/Signature" }
+      responses:
+        "200":
+          description: The county's high-water, signed by the root key
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Receipt" }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403":
+          description: "`device-revoked`"
+          content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
   /v1/health:
     get:
       summary: Liveness

@@ -84,6 +84,10 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
 
     public func device(_ id: String) throws -> DeviceRecord? { try locked { try office.device(id) } }
 
+    public func highWater(device: String, deviceMs: Int64) throws -> Receipt {
+        try locked { try office.highWater(device: device, deviceMs: deviceMs) }
+    }
+
     public func bundle(site: String) throws -> (sequence: Int64, file: [UInt8]) {
         try locked { try office.currentBundle(site: site) }
     }
@@ -137,6 +141,25 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                         throw Problem("tampered-event", status: 422, title: "An event does not match its hash",
                                       detail: "event \(e.seq) of \(device.id) was altered on the way or on the device")
                     }
+                    // A restored device may go on from an earlier event than the county's last,
+                    // when it says so in a signed `restored` event: which event it continues (its
+                    // previous-hash must be the county's event there), and that the county held
+                    // up to here (events made after it before the restore are lost, it states).
+                    var statement: RestoreStatement?
+                    if e.seq == held + 1, e.kind == EventKind.restored.rawValue, let declared = RestoreStatement(note: e.note),
+                        declared.countySeq == held, declared.eventSeq == e.seq, hexBytes(e.prev_hash) == declared.baseHash
+                    {
+                        let base =
+                            declared.baseSeq == 0
+                            ? SiteEvent.genesisHash
+                            : try db.first(
+                                "SELECT hash FROM events WHERE device_id = ? AND seq = ?", [.text(device.id), .integer(declared.baseSeq)],
+                                { $0.blob(0) })
+                        if base == declared.baseHash {
+                            previous = declared.baseHash
+                            statement = declared
+                        }
+                    }
                     guard hexBytes(e.prev_hash) == previous else {
                         throw Problem.fork("event \(e.seq) of \(device.id) does not continue the chain the county holds")
                     }
@@ -156,6 +179,17 @@ public final class SQLiteCountyStore: CountyStore, @unchecked Sendable {
                         ])
                         while try insert.step() {}
                         insert.reset()
+                        if let statement {
+                            try db.run(
+                                """
+                                INSERT INTO restorations(device_id, seq, base_seq, county_seq, wall_ms, received_ms)
+                                VALUES (?, ?, ?, ?, ?, ?)
+                                """,
+                                [.text(device.id), .integer(e.seq), .integer(statement.baseSeq), .integer(statement.countySeq),
+                                 .integer(e.wall_ms), .integer(received)])
+                            logger.info(
+                                "device restored from a backup", metadata: ["device": "\(device.id)", "base": "\(statement.baseSeq)", "held": "\(held)"])
+                        }
                         head = e.seq
                         headHash = hash
                         if e.direction != nil, let v = e.voucher_id, let day = e.class_day { touched.insert("\(v)|\(day)") }

@@ -55,6 +55,8 @@ public func guarded(_ body: () throws -> ExitStatus) throws {
         throw error
     } catch let error as ExitCode {
         throw error
+    } catch let error as SchemaTooNew {
+        throw fail(error, status: .schemaTooNew)
     } catch let error as DecodingError {
         throw fail(CLIMessage(processLocalizer()("error.input.unreadable", ["why": describe(decodingError: error)])))
     } catch {

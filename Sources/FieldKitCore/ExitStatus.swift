@@ -10,6 +10,9 @@ public enum ExitStatus: Int32, Sendable {
     case rejected = 4
     /// `log verify`: the log was altered.
     case verifyFailed = 5
+    /// A database written by a newer fieldkit than this one: nothing was opened (install the
+    /// newer package, or restore the copy taken before the upgrade).
+    case schemaTooNew = 6
     /// Bad flags or arguments (as swift-argument-parser reports them).
     case usage = 64
 }

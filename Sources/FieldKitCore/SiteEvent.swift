@@ -25,6 +25,10 @@ public enum EventKind: String, Codable, Sendable {
     case release
     /// A recording deleted after its retention passed: file, SHA-256, size, reason, approver.
     case disposal
+    /// The log was restored from a backup: a ``RestoreStatement`` in the note says which event
+    /// it continues from and what the county held; its sequence number may jump past events the
+    /// county holds that the backup lacks.
+    case restored
 }
 
 /// Marks on an event that every report carries.

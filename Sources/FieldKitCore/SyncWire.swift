@@ -27,6 +27,8 @@ public enum SyncWire {
     public static func eventsPath(device: String) -> String { "/v1/devices/\(device)/events" }
     /// The trust bundle path for a site.
     public static func bundlePath(site: String) -> String { "/v1/sites/\(site)/bundle" }
+    /// Where a restored device asks for the county's high-water (GET, device-signed; a receipt).
+    public static func highWaterPath(device: String) -> String { "/v1/devices/\(device)/high-water" }
     /// The enrollment path.
     public static let enrollPath = "/v1/enroll"
 

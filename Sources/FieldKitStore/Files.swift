@@ -122,6 +122,23 @@ public enum Files {
         syncDirectory(of: to)
     }
 
+    /// fsyncs a file's contents.
+    /// - Throws: ``FileError`` naming the path.
+    public static func syncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError.cannotWrite(path, reason: errnoText()) }
+        let ok = fsync(fd) == 0
+        close(fd)
+        guard ok else { throw FileError.cannotWrite(path, reason: errnoText()) }
+    }
+
+    /// A second name for a file (a hard link), made durable; refuses to overwrite `to`.
+    /// - Throws: ``FileError`` naming the path.
+    public static func link(_ from: String, to: String) throws {
+        guard Glibc.link(from, to) == 0 else { throw FileError.cannotWrite(to, reason: errnoText()) }
+        syncDirectory(of: to)
+    }
+
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 

@@ -169,13 +169,32 @@ public final class Database {
 
     /// Applies the migrations after `user_version`, each in its own transaction.
     /// Migrations are append-only: never edit one that has shipped.
-    /// - Throws: ``SQLiteError``, or when the file is newer than this program.
-    public func migrate(_ migrations: [String]) throws {
+    ///
+    /// Before the first migration on a database that already holds a schema (an upgrade), a copy
+    /// is taken beside the file with the online backup API: `NAME.before-v<N>-<UTC time>`, mode
+    /// 0600, fsync'd, where N is the version the program migrates to. A fresh database needs none.
+    /// - Parameters:
+    ///   - now: the time for the copy's name (the system clock when nil).
+    ///   - keepCopy: false for a database that is itself a copy (a restore's staging file).
+    /// - Returns: the pre-upgrade copy's path, when one was taken.
+    /// - Throws: ``SchemaTooNew`` when the file is newer than this program; ``SQLiteError``.
+    @discardableResult
+    public func migrate(_ migrations: [String], now: Timestamp? = nil, keepCopy: Bool = true) throws -> String? {
         let current = try userVersion
         guard current <= migrations.count else {
-            throw SQLiteError(
-                code: SQLITE_ERROR, message: "schema version \(current) is newer than this fieldkit; update fieldkit",
-                path: path)
+            throw SchemaTooNew(path: path, fileVersion: current, knownVersion: migrations.count)
+        }
+        var copy: String?
+        if keepCopy && current > 0 && current < migrations.count {
+            let stamp = String((now ?? SystemClock().now()).description.prefix(19)).replacing(":", with: "") + "Z"
+            var target = "\(path).before-v\(migrations.count)-\(stamp)"
+            var n = 1
+            while Files.exists(target) {
+                n += 1
+                target = "\(path).before-v\(migrations.count)-\(stamp)-\(n)"
+            }
+            try backup(to: target)
+            copy = target
         }
         for (i, sql) in migrations.enumerated().dropFirst(current) {
             try transaction {
@@ -183,6 +202,53 @@ public final class Database {
                 try execute("PRAGMA user_version = \(i + 1)")
             }
         }
+        return copy
+    }
+
+    /// Copies the whole database, as of one moment, to a new file with SQLite's online backup
+    /// API: other connections keep reading and writing meanwhile (a step that sees a change
+    /// made by another connection starts over, so the copy is always one committed state).
+    /// The copy is written to `target.tmp` (mode 0600), fsync'd, and renamed to `target`.
+    /// - Throws: ``SQLiteError``; nothing is left at `target` then.
+    public func backup(to target: String) throws {
+        let temporary = target + ".tmp"
+        for suffix in ["", "-journal", "-wal", "-shm"] { try Files.remove(temporary + suffix) }
+        do {
+            // Made private before SQLite writes a byte: the copy holds the roster.
+            try Files.createPrivate([], at: temporary)
+            var raw: OpaquePointer?
+            let rc = sqlite3_open_v2(temporary, &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
+            guard rc == SQLITE_OK, let destination = raw else {
+                sqlite3_close(raw)
+                throw SQLiteError(code: rc, message: "cannot open the copy", path: temporary)
+            }
+            defer { sqlite3_close_v2(destination) }
+            guard let job = sqlite3_backup_init(destination, "main", handle, "main") else {
+                throw SQLiteError(
+                    code: sqlite3_errcode(destination), message: String(cString: sqlite3_errmsg(destination)), path: temporary)
+            }
+            var step: Int32
+            repeat {
+                // All pages in one step, on one read transaction: a writer in another process
+                // never restarts it, and the copy is one committed state.
+                step = sqlite3_backup_step(job, -1)
+                if step == SQLITE_BUSY || step == SQLITE_LOCKED { sqlite3_sleep(10) }
+            } while step == SQLITE_OK || step == SQLITE_BUSY || step == SQLITE_LOCKED
+            let finish = sqlite3_backup_finish(job)
+            guard step == SQLITE_DONE, finish == SQLITE_OK else {
+                throw SQLiteError(code: step == SQLITE_DONE ? finish : step, message: String(cString: sqlite3_errmsg(destination)), path: temporary)
+            }
+            // A single file, whatever the source's journal: the copy is one file on a stick.
+            var message: UnsafeMutablePointer<CChar>?
+            let mode = sqlite3_exec(destination, "PRAGMA journal_mode=DELETE", nil, nil, &message)
+            sqlite3_free(message)
+            guard mode == SQLITE_OK else { throw SQLiteError(code: mode, message: "cannot settle the copy", path: temporary) }
+        } catch {
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? Files.remove(temporary + suffix) }
+            throw error
+        }
+        try Files.syncFile(temporary)
+        try Files.move(temporary, to: target)
     }
 
     /// Takes write-ahead-log checkpoints off the commit path: a commit no longer copies the WAL
@@ -218,6 +284,21 @@ public final class Database {
     /// `PRAGMA integrity_check`: "ok", or SQLite's findings.
     public func integrityCheck() throws -> String {
         try query("PRAGMA integrity_check") { $0.text(0) ?? "" }.joined(separator: "; ")
+    }
+}
+
+/// A database written by a newer fieldkit than this one: it is never opened (a downgrade
+/// would misread it).
+public struct SchemaTooNew: Error, LocalizedFailure, Equatable {
+    /// The database file.
+    public var path: String
+    /// The schema version the file carries.
+    public var fileVersion: Int
+    /// The newest schema version this program knows.
+    public var knownVersion: Int
+
+    public var words: (key: String, values: [String: String]) {
+        ("error.sqlite.too_new", ["path": path, "file": String(fileVersion), "known": String(knownVersion)])
     }
 }
 

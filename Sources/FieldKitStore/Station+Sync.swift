@@ -12,8 +12,8 @@ public struct SyncState: Sendable, Encodable {
     public var ackedSeq: Int64
     /// The newest event.
     public var headSeq: Int64
-    /// Events the county does not hold yet.
-    public var unsynced: Int64 { max(0, headSeq - ackedSeq) }
+    /// Events the county does not hold yet (counted: a restored log's numbers may jump).
+    public var unsynced: Int64
     /// The oldest of them.
     public var oldestUnsyncedAt: Timestamp?
     /// The last sync that ended with everything acknowledged.
@@ -78,9 +78,10 @@ extension Station {
             (r.text(0), r.optionalInt64(1), r.int64(2), r.optionalInt64(3), r.text(4), r.optionalInt64(5), r.text(6))
         }
         let acked = row?.2 ?? 0
-        let oldest = try db.first("SELECT wall_ms FROM events WHERE seq = ?", [.integer(acked + 1)]) { $0.int64(0) }
+        let oldest = try db.first("SELECT wall_ms FROM events WHERE seq > ? ORDER BY seq LIMIT 1", [.integer(acked)]) { $0.int64(0) }
+        let unsynced = try db.first("SELECT count(*) FROM events WHERE seq > ?", [.integer(acked)]) { $0.int64(0) } ?? 0
         return SyncState(
-            countyURL: row?.0, enrolledAt: row?.1.map(Timestamp.init(milliseconds:)), ackedSeq: acked, headSeq: head,
+            countyURL: row?.0, enrolledAt: row?.1.map(Timestamp.init(milliseconds:)), ackedSeq: acked, headSeq: head, unsynced: unsynced,
             oldestUnsyncedAt: oldest.map(Timestamp.init(milliseconds:)),
             lastSuccessAt: row?.3.map(Timestamp.init(milliseconds:)), lastError: row?.4,
             lastErrorAt: row?.5.map(Timestamp.init(milliseconds:)), stopped: row?.6)
@@ -139,10 +140,14 @@ extension Station {
     }
 
     /// The next run of events after `seq`, at most `limit` of them and about `maxBytes` of JSON
-    /// (always at least one event), as the bytes to send.
+    /// (always at least one event), as the bytes to send. A batch is a run of consecutive
+    /// numbers: it ends before a `restored` event that jumps past events the county holds.
     public func nextBatch(after seq: Int64, limit: Int, maxBytes: Int) throws -> (batch: EventBatch, body: [UInt8])? {
-        let events = try events(after: seq, limit: limit).map(WireEvent.init)
+        var events = try events(after: seq, limit: limit).map(WireEvent.init)
         guard !events.isEmpty else { return nil }
+        if let jump = events.indices.dropLast().first(where: { events[$0 + 1].seq != events[$0].seq + 1 }) {
+            events = Array(events[...jump])
+        }
         var count = events.count
         while true {
             let batch = EventBatch(device: deviceID, events: Array(events.prefix(count)))

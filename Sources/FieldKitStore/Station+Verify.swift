@@ -100,7 +100,15 @@ extension Station {
     /// Recomputes the hash chain from the stored columns and checks every checkpoint's
     /// signature and head; names the first broken sequence number.
     public func verifyLog() throws -> LogVerification {
+        try Station.verifyChain(db, deviceID: deviceID, key: deviceKey.publicKey)
+    }
+
+    /// The chain and checkpoint check of ``verifyLog()`` on any site database (a backup too).
+    /// A `restored` event may jump: its number is the one its ``RestoreStatement`` declares, and
+    /// its previous-hash is its base event's.
+    static func verifyChain(_ db: Database, deviceID: String, key: Curve25519.Signing.PublicKey) throws -> LogVerification {
         var expected: Int64 = 1
+        var count: Int64 = 0
         var prev = SiteEvent.genesisHash
         var hashes: [Int64: [UInt8]] = [:]
         let checkpoints = try db.query("SELECT seq, head_hash, signed_ms, reason, signature FROM checkpoints ORDER BY id") {
@@ -116,7 +124,13 @@ extension Station {
         let hashColumn = Int32(EventHash.columns.count)
         while try s.step() {
             let seqValue = s.canonical(0)
-            guard case .integer(let seq) = seqValue, seq == expected else {
+            var declaredJump = false
+            if case .integer(let seq) = seqValue, seq > expected, s.text(3) == EventKind.restored.rawValue,
+                let statement = RestoreStatement(note: s.text(10)), statement.baseSeq == expected - 1, statement.eventSeq == seq
+            {
+                declaredJump = true
+            }
+            guard case .integer(let seq) = seqValue, seq == expected || declaredJump else {
                 let found = s.int64(0)
                 failure = (expected, found > expected ? .missing(expected, next: found) : .outOfOrder(found))
                 break
@@ -136,9 +150,9 @@ extension Station {
             }
             if wanted.contains(seq) { hashes[seq] = stored }
             prev = stored
-            expected += 1
+            expected = seq + 1
+            count += 1
         }
-        let count = expected - 1
         if let (seq, problem) = failure {
             return LogVerification(ok: false, events: count, checkpoints: 0, firstBrokenSeq: seq, failure: problem)
         }
@@ -148,7 +162,7 @@ extension Station {
                     ok: false, events: count, checkpoints: 0, firstBrokenSeq: cp.seq,
                     failure: .checkpointWithoutEvent(cp.seq))
             }
-            guard cp.verify(with: deviceKey.publicKey) else {
+            guard cp.verify(with: key) else {
                 return LogVerification(
                     ok: false, events: count, checkpoints: 0, firstBrokenSeq: cp.seq,
                     failure: .checkpointSignature(cp.seq))

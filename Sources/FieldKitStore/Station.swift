@@ -256,8 +256,14 @@ public final class Station {
     }
 
     /// Appends an event inside the caller's transaction, flagging it when the clock is behind.
-    func append(_ draft: EventDraft) throws -> SiteEvent {
-        let (seq, prev) = try head()
+    /// - Parameters:
+    ///   - place: the sequence number and previous-hash, for a `restored` event only (its number
+    ///     may jump; see ``RestoreStatement``); the head's next otherwise.
+    /// - Throws: ``BackupError/restorePending(baseSeq:)`` while a restore waits for the county's
+    ///   high-water: no event may take a number the county may already hold.
+    func append(_ draft: EventDraft, at place: (seq: Int64, prev: [UInt8])? = nil) throws -> SiteEvent {
+        if draft.kind != .restored, let pending = try restorePending() { throw BackupError.restorePending(baseSeq: pending.baseSeq) }
+        let (seq, prev) = try place.map { ($0.seq - 1, $0.prev) } ?? head()
         let now = clock.now()
         var flags = draft.flags
         if try clockBehind(now) { flags.insert(.clock) }

@@ -102,7 +102,9 @@ public final class SyncClient {
         let state = try station.syncState()
         if let why = state.stopped { throw SyncError.stopped(why) }
         do {
-            var outcome = try upload(from: state.ackedSeq)
+            // A restored log asks the county what it holds first, and goes on after it.
+            if try station.restorePending() != nil { try continueRestore() }
+            var outcome = try upload(from: try station.syncState().ackedSeq)
             // The events are what must reach the county; a bundle that does not come this time
             // comes next time (and the station warns when its bundle gets old).
             do { outcome.newBundle = try fetchBundle() } catch let error as SyncError {
@@ -115,6 +117,27 @@ public final class SyncClient {
             try station.noteSync(error: error.text(words), stop: stop)
             throw error
         }
+    }
+
+    /// After a restore: asks the county for its high-water for this device (a device-signed
+    /// GET) and lets the station write its `restored` event after it.
+    /// - Throws: ``SyncError``, or ``BackupError`` when the answer does not fit the backup.
+    @discardableResult
+    public func continueRestore() throws -> RestoreStatement {
+        let path = SyncWire.highWaterPath(device: station.deviceID)
+        let headers = try station.signRequest(method: "GET", path: path, idempotencyKey: "", body: [])
+        let response: HTTPResponse
+        do { response = try http.send(HTTPRequest(method: "GET", url: county + path, headers: headers)) } catch {
+            throw SyncError.unreachable(url: county, detail: "\(error)")
+        }
+        guard response.status == 200 else {
+            if (400..<500).contains(response.status) { throw refusal(response) }
+            throw SyncError.unreachable(url: county, detail: "HTTP \(response.status)")
+        }
+        guard let receipt = try? JSONDecoder().decode(Receipt.self, from: Data(response.body)) else {
+            throw SyncError.notCounty(url: county)
+        }
+        return try station.takeHighWater(receipt, source: county)
     }
 
     func upload(from acked: Int64) throws -> Outcome {

@@ -62,7 +62,7 @@ extension FieldKitCounty {
     /// `fieldkit-county device`.
     struct Device: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: helpText("help.county.device.abstract"), subcommands: [Add.self, Code.self, Enroll.self, List.self, Revoke.self, Locate.self, Keys.self])
+            abstract: helpText("help.county.device.abstract"), subcommands: [Add.self, Code.self, Enroll.self, List.self, Revoke.self, Locate.self, Keys.self, Status.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: helpText("help.county.device.add.abstract"))
@@ -164,13 +164,16 @@ extension FieldKitCounty {
 
             func run() throws {
                 try guarded {
-                    let devices = try options.open().listDevices()
+                    let office = try options.open()
+                    let devices = try office.listDevices()
+                    let restored = Dictionary(grouping: try office.restorations(), by: \.device)
                     let t = language.localizer()
                     for d in devices {
                         if json {
                             say(try jsonLine(DeviceLine(
                                 device: d.id, site: d.site, status: d.status, held_seq: d.headSeq,
-                                last_sync: d.lastSync?.description, clock_offset_ms: d.clockOffsetMs, location: d.location)))
+                                last_sync: d.lastSync?.description, clock_offset_ms: d.clockOffsetMs, location: d.location,
+                                restorations: restored[d.id])))
                         } else {
                             say(t("cli.device.line", [
                                 "device": d.id, "site": d.site, "status": t(d.status == "active" ? "cli.device.active" : "cli.device.revoked_status"),
@@ -178,6 +181,7 @@ extension FieldKitCounty {
                                 "time": d.lastSync?.localDescription() ?? "—",
                                 "offset": d.clockOffsetMs.map { "\($0 / 1000)" } ?? "—",
                             ]) + t(d.location == nil ? "cli.device.place_unknown" : "cli.device.place", ["location": d.location ?? ""]))
+                            for r in restored[d.id] ?? [] { say("  ⚠ " + restorationNote(r, t)) }
                         }
                     }
                     return .ok
@@ -207,6 +211,31 @@ extension FieldKitCounty {
             var last_sync: String?
             var clock_offset_ms: Int64?
             var location: String?
+            var restorations: [Restoration]?
+        }
+
+        /// `fieldkit-county device status DEVICE [--out FILE]`: the county's high-water for a
+        /// device, signed, for a station restored from a backup that syncs by USB stick.
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: helpText("help.county.device.status.abstract"))
+            @OptionGroup var options: CountyOptions
+            @OptionGroup var language: LanguageOption
+            @Argument(help: .localized("help.county.device.status.device")) var device: String
+            @Option(help: .localized("help.county.device.status.out")) var out: String?
+
+            func run() throws {
+                try guarded {
+                    let receipt = try options.open().highWater(device: device)
+                    let t = language.localizer()
+                    if let out {
+                        try Files.writeAtomically(Array(try SyncWire.encoder().encode(receipt)) + [0x0A], to: out)
+                        say(t("backup.county.status_written", ["device": device, "seq": "\(receipt.acked_seq)", "file": out]))
+                    } else {
+                        say(t("backup.county.status", ["device": device, "seq": "\(receipt.acked_seq)", "hash": receipt.head_hash]))
+                    }
+                    return .ok
+                }
+            }
         }
     }
 
@@ -277,6 +306,9 @@ extension FieldKitCounty {
                         say("\(e.device) #\(e.seq) \(time) \(e.kind) \(e.direction ?? "-") \(e.voucher_id.map(String.init) ?? "-") \(e.flags)" + held)
                     }
                 }
+                // A device restored from a backup said which events may be lost: every reader sees it.
+                let devices = Set(events.map(\.device))
+                for r in try office.restorations() where devices.contains(r.device) { say("⚠ " + restorationNote(r, t)) }
                 let byReason = summary.quarantine_reasons.sorted { $0.key < $1.key }.map { "\(t("audit.reason.\($0.key)")) \($0.value)" }
                 say(t("audit.summary", [
                     "class": "\(classID)", "scanned": "\(summary.scanned)", "manual": "\(summary.manual)",
@@ -287,6 +319,16 @@ extension FieldKitCounty {
             }
         }
     }
+}
+
+/// A device's restore statement in words.
+func restorationNote(_ r: Restoration, _ t: Localizer) -> String {
+    r.hasGap
+        ? t("backup.county.restored_gap", [
+            "device": r.device, "time": r.time.localDescription(), "base": "\(r.base_seq)", "county": "\(r.county_seq)",
+            "seq": "\(r.seq)",
+        ])
+        : t("backup.county.restored", ["device": r.device, "time": r.time.localDescription(), "base": "\(r.base_seq)", "seq": "\(r.seq)"])
 }
 
 /// `123` per mille as `12.3`.

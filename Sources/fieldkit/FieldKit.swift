@@ -16,7 +16,7 @@ struct FieldKit: ParsableCommand {
         discussion: helpText("help.fieldkit.discussion"),
         subcommands: [
             Init.self, Trust.self, Scan.self, Manual.self, Status.self, Log.self, Export.self, Report.self, Kiosk.self,
-            Enroll.self, Sync.self, Video.self, Evidence.self, RetentionCommand.self,
+            Enroll.self, Sync.self, Video.self, Evidence.self, RetentionCommand.self, Backup.self, Restore.self,
         ]
     )
 
