@@ -33,6 +33,9 @@ public struct SQLiteError: Error, LocalizedFailure {
     /// The database file.
     public var path: String
 
+    /// Whether the file is damaged or not a database at all (not a lock, a full disk, a mode).
+    public var isDamage: Bool { [SQLITE_CORRUPT, SQLITE_NOTADB].contains(code & 0xFF) }
+
     public var words: (key: String, values: [String: String]) {
         switch code & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED: ("error.sqlite.busy", ["path": path])

@@ -121,9 +121,12 @@ extension Station {
         do {
             let source = try Database(path: file, readOnly: true)
             try source.backup(to: staging)
-        } catch let error as SQLiteError {
+        } catch let error as SQLiteError where error.isDamage {
             clearStaging()
             throw BackupError.damaged(file, why: error.message)
+        } catch {
+            clearStaging()
+            throw error
         }
         var keyToInstall: Curve25519.Signing.PrivateKey?
         let summary: RestoreSummary
@@ -179,6 +182,9 @@ extension Station {
             try copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             summary = RestoreSummary(
                 device: device, base_seq: seq, base_hash: hexString(hash), replaced: nil, key_installed: keyToInstall != nil)
+        } catch let error as SQLiteError where error.isDamage {
+            clearStaging()
+            throw BackupError.damaged(file, why: error.message)
         } catch {
             clearStaging()
             throw error
