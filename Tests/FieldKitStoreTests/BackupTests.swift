@@ -6,6 +6,10 @@ import FoundationEssentials
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("Backups, restores, and upgrades that keep data")
 struct BackupTests {
     /// The last event's number and hash.
@@ -30,7 +34,12 @@ struct BackupTests {
         }
         // When backups are taken meanwhile
         var seqs: [Int64] = []
+        /// Waits (at most 10 s) until the writer has recorded more than `count` events.
+        func writerPassed(_ count: Int) {
+            for _ in 0..<1000 where written.load(ordering: .relaxed) <= count { usleep(10_000) }
+        }
         for i in 0..<8 {
+            writerPassed(i * 3)
             let out = f.dir + "/backup-\(i).db"
             let summary = try f.station.backup(to: out)
             // Then each is private, whole, and its log verifies up to the head it reports
