@@ -438,6 +438,7 @@ public enum BagVerifier {
         var prev = hexString(SiteEvent.genesisHash)
         var hashes: [Int64: String] = [:]
         var count = 0
+        var expectedSeq: Int64 = 1
         var otherDevice = false
         var afterRevocation = false
         var chainWhole = true
@@ -461,8 +462,12 @@ public enum BagVerifier {
                 chainWhole = false
                 break
             }
-            guard e.seq == Int64(count + 1) else {
-                c.problems.append(BagFinding(key: "verify.chain_gap", values: ["seq": String(e.seq), "expected": String(count + 1)]))
+            // A `restored` event may jump past events the county holds, when it says so.
+            let declaredJump =
+                e.seq > expectedSeq && e.kind == EventKind.restored.rawValue
+                && RestoreStatement(note: e.note).map { $0.baseSeq == expectedSeq - 1 && $0.eventSeq == e.seq } == true
+            guard e.seq == expectedSeq || declaredJump else {
+                c.problems.append(BagFinding(key: "verify.chain_gap", values: ["seq": String(e.seq), "expected": String(expectedSeq)]))
                 chainWhole = false
                 break
             }
@@ -485,6 +490,7 @@ public enum BagVerifier {
             prev = e.hash
             if wanted.contains(e.seq) { hashes[e.seq] = e.hash }
             count += 1
+            expectedSeq = e.seq + 1
         }
         c.events = count
 

@@ -17,6 +17,8 @@ public enum BackupError: Error, Equatable, LocalizedFailure {
     case liveIsNewer(live: Int64, backup: Int64)
     /// The live database cannot be read to compare: `--force` to replace it anyway.
     case liveUnreadable(String, why: String)
+    /// The kiosk runs on this home: it would keep writing into the database replaced.
+    case kioskRunning(String)
     /// No restore waits for the county's high-water.
     case notPending
     /// A county answer not signed by this station's county.
@@ -39,6 +41,7 @@ public enum BackupError: Error, Equatable, LocalizedFailure {
         case .noKey(let home, let f): ("backup.error.no_key", ["home": home, "file": f])
         case .liveIsNewer(let l, let b): ("backup.error.live_newer", ["live": String(l), "backup": String(b)])
         case .liveUnreadable(let p, let why): ("backup.error.live_unreadable", ["path": p, "why": why])
+        case .kioskRunning(let home): ("backup.error.kiosk_running", ["home": home])
         case .notPending: ("backup.error.not_pending", [:])
         case .answerNotCounty(let f): ("backup.error.answer_not_county", ["file": f])
         case .answerOtherDevice(let f, let d): ("backup.error.answer_other_device", ["file": f, "device": d])

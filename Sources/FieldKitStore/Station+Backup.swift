@@ -114,6 +114,10 @@ extension Station {
     ) throws -> RestoreSummary {
         guard Station.hasSQLiteHeader(file) else { throw BackupError.notABackup(file) }
         try Files.makeDirectory(home)
+        // A running kiosk keeps its database open: it would go on writing into the file replaced.
+        let kioskLock = open(home + "/kiosk.lock", O_RDWR | O_CLOEXEC)
+        defer { if kioskLock >= 0 { close(kioskLock) } }
+        if kioskLock >= 0, flock(kioskLock, LOCK_EX | LOCK_NB) != 0 { throw BackupError.kioskRunning(home) }
         let databasePath = home + "/" + Layout.database
         let staging = databasePath + ".restoring"
         func clearStaging() { for suffix in ["", "-wal", "-shm", "-journal"] { try? Files.remove(staging + suffix) } }

@@ -63,8 +63,11 @@ struct BackupRestoreTests {
         let attendance = try run("fieldkit-county", ["attendance", "--home", w.county, "--class", "12", "--lang", "en"])
         try expectOK(attendance)
         #expect(attendance.stdout.contains("may be lost (device statement)"))
-        // A second sync sends nothing and the status is clean
+        // A second sync sends nothing
         try expectOK(run("fieldkit", ["sync", "--home", w.site]))
+        // The evidence bag carries the declared jump and verifies
+        try expectOK(run("fieldkit", ["evidence", "bundle", "--home", w.site, "--class", "12", "--out", w.dir + "/bag.tar"]))
+        try expectOK(run("fieldkit", ["evidence", "verify", w.dir + "/bag.tar"]))
     }
 
     @Test("an offline restore refuses scans until the county's answer file is taken; then scans and the next sync go on")

@@ -110,6 +110,12 @@ struct BackupTests {
         #expect(try head(Station(home: home, clock: f.clock)).seq == live)
         #expect(!Files.exists(home + "/fieldkit.db.restoring"))
 
+        // A running kiosk (it holds kiosk.lock) would keep writing into the file replaced
+        let lock = open(home + "/kiosk.lock", O_RDWR | O_CREAT, 0o600)
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        #expect(throws: BackupError.kioskRunning(home)) { try Station.restore(home: home, from: backup, force: true, clock: f.clock) }
+        close(lock)
+
         // --force replaces it and keeps the one replaced
         let summary = try Station.restore(home: home, from: backup, force: true, clock: f.clock)
         let kept = try #require(summary.replaced)
