@@ -16,6 +16,15 @@ public struct Restoration: Sendable, Encodable, Equatable {
     /// When the device restored (its clock).
     public var time: Timestamp
 
+    /// A statement.
+    public init(device: String, seq: Int64, base_seq: Int64, county_seq: Int64, time: Timestamp) {
+        self.device = device
+        self.seq = seq
+        self.base_seq = base_seq
+        self.county_seq = county_seq
+        self.time = time
+    }
+
     /// Whether the county held events the backup lacked (the numbers jump).
     public var hasGap: Bool { county_seq > base_seq }
 }

@@ -312,6 +312,7 @@ extension Station {
     /// Warnings that every screen shows.
     func currentWarnings(now: Timestamp) throws -> [StationWarning] {
         var out: [StationWarning] = []
+        if let pending = try restorePending() { out.append(.restorePending(baseSeq: pending.baseSeq)) }
         if let t = try heldTrust() {
             switch trustAge(expiresAt: t.expiresAt, now: now) {
             case .current: break

@@ -21,6 +21,9 @@ public enum StationWarning: Sendable, Equatable, Encodable {
     case notSynced(Int64, since: Timestamp)
     /// The county answered that this log contradicts what it holds; syncing stopped.
     case syncStopped(String)
+    /// Restored from a backup ending at this event: nothing is recorded until the county's
+    /// high-water is known (`fieldkit sync`, or `fieldkit restore --answer FILE`).
+    case restorePending(baseSeq: Int64)
 
     /// A stable machine code.
     public var code: String {
@@ -33,13 +36,16 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         case .noTrust: "no_trust"
         case .notSynced: "not_synced"
         case .syncStopped: "sync_stopped"
+        case .restorePending: "restore_pending"
         }
     }
 
     /// Whether it stops scans (the kiosk paints it red rather than yellow).
     public var blocksScans: Bool {
-        if case .trustStale = self { return true }
-        return false
+        switch self {
+        case .trustStale, .restorePending: return true
+        default: return false
+        }
     }
 
     /// The words in a language.
@@ -54,6 +60,7 @@ public enum StationWarning: Sendable, Equatable, Encodable {
         case .notSynced(let n, let since):
             t("warning.not_synced", ["count": String(n), "time": since.localDescription(utcOffset: utcOffset)])
         case .syncStopped(let why): t("warning.sync_stopped", ["why": why])
+        case .restorePending(let seq): t("backup.error.pending", ["seq": String(seq)])
         }
     }
 
