@@ -37,7 +37,7 @@ public final class CountyOffice {
         let path = home + "/" + Layout.database
         guard Files.exists(path) else { throw CountyError.notInitialized(home) }
         let db = try Database(path: path)
-        try db.migrate(CountySchema.migrations)
+        try db.migrate(CountySchema.migrations, now: now())
         guard let county = try db.first("SELECT value FROM settings WHERE key = 'county_id'", [], { $0.text(0) }) ?? nil
         else { throw CountyError.notInitialized(home) }
         self.home = home

@@ -201,6 +201,8 @@ public final class Database {
         }
         for (i, sql) in migrations.enumerated().dropFirst(current) {
             try transaction {
+                // Another process opening the same file may have applied it meanwhile.
+                guard try userVersion == i else { return }
                 try execute(sql)
                 try execute("PRAGMA user_version = \(i + 1)")
             }

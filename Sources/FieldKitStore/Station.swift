@@ -66,7 +66,7 @@ public final class Station {
         let dbPath = home + "/" + Layout.database
         guard Files.exists(dbPath) else { throw StationError.notInitialized(home) }
         let db = try Database(path: dbPath)
-        try db.migrate(SiteSchema.migrations)
+        try db.migrate(SiteSchema.migrations, now: clock.now())
         db.deferCheckpoints()
         func setting(_ key: String) throws -> String? {
             try db.first("SELECT value FROM settings WHERE key = ?", [.text(key)]) { $0.text(0) } ?? nil

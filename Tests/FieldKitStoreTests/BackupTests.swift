@@ -225,6 +225,28 @@ struct BackupTests {
         #expect(try db.migrate(v2) == nil)  // nothing pending: no copy
     }
 
+    @Test("a site database of the previous release is copied before it is migrated, and opens")
+    func realUpgrade() throws {
+        let f = try Fixture()
+        f.clock.set("2026-03-02", "08:10")
+        _ = try f.station.scan(f.code(0))
+        let home = f.dir + "/site"
+        // Given the database as the previous release left it: the last migration undone
+        let known = SiteSchema.migrations.count
+        try f.station.db.execute("ALTER TABLE roster DROP COLUMN replaces; PRAGMA user_version = \(known - 1)")
+        // When the new program opens it
+        let station = try Station(home: home, clock: f.clock)
+        // Then a copy of the old one sits beside it, private, at the old version, with the events
+        let names = try FileManager.default.contentsOfDirectory(atPath: home).filter { $0.hasPrefix("fieldkit.db.before-v\(known)-2026-03-02T") }
+        #expect(names.count == 1)
+        let copy = home + "/" + names[0]
+        #expect(Files.mode(copy) == 0o600)
+        let old = try Database(path: copy, readOnly: true)
+        #expect(try old.userVersion == known - 1)
+        #expect(try old.first("SELECT max(seq) FROM events") { $0.int64(0) } == head(station).seq)
+        #expect(try station.db.userVersion == known && station.verifyLog().ok)
+    }
+
     @Test("a database newer than the program is refused, naming both versions")
     func downgradeRefused() throws {
         let f = try Fixture()
