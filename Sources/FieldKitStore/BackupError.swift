@@ -3,6 +3,8 @@ import FieldKitCore
 /// Why a backup or a restore could not be done, or why the station waits after one. Each
 /// message names the file or number and the next step.
 public enum BackupError: Error, Equatable, LocalizedFailure {
+    /// `backup --out` names the live database itself.
+    case wouldReplaceDatabase(String)
     /// The file is not an SQLite database.
     case notABackup(String)
     /// The file is a database but damaged (`PRAGMA integrity_check`), or not a fieldkit site's.
@@ -34,6 +36,7 @@ public enum BackupError: Error, Equatable, LocalizedFailure {
 
     public var words: (key: String, values: [String: String]) {
         switch self {
+        case .wouldReplaceDatabase(let f): ("backup.error.same_file", ["file": f])
         case .notABackup(let f): ("backup.error.not_backup", ["file": f])
         case .damaged(let f, let why): ("backup.error.damaged", ["file": f, "why": why])
         case .chainBroken(let f, let seq, let p): ("backup.error.chain", ["file": f, "seq": String(seq), "problem": p])

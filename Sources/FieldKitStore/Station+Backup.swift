@@ -78,7 +78,11 @@ extension Station {
     /// anyone sign as this device. With `withKey` it is written beside the copy as `path.key`
     /// (mode 0600), for a PC whose disk may die with the key on it.
     /// - Returns: the file, and the last event it holds.
+    /// - Throws: ``BackupError/wouldReplaceDatabase(_:)`` when `path` is the database itself.
     public func backup(to path: String, withKey: Bool = false) throws -> BackupSummary {
+        for suffix in ["", "-wal", "-shm"] where Station.sameFile(path, db.path + suffix) {
+            throw BackupError.wouldReplaceDatabase(path)
+        }
         try db.backup(to: path)
         let copy = try Database(path: path, readOnly: true)
         let (seq, hash) =
@@ -264,6 +268,12 @@ extension Station {
                 "restore continued", metadata: ["base": "\(pending.baseSeq)", "county": "\(countySeq)", "seq": "\(statement.eventSeq)"])
             return statement
         }
+    }
+
+    /// Whether two paths name the same existing file.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     /// Whether a file starts with SQLite's 16-byte header.

@@ -159,7 +159,10 @@ extension Station {
 
     /// A USB transfer file of the events the county has not acknowledged (at most `limit`).
     /// - Returns: the file's bytes and how many events it carries; nil when all are acknowledged.
+    /// - Throws: ``BackupError/restorePending(baseSeq:)`` after a restore, until the county's
+    ///   high-water is taken: the county may hold more than this log, and says so first.
     public func transferFile(limit: Int = 5000) throws -> (file: [UInt8], batch: EventBatch)? {
+        if let pending = try restorePending() { throw BackupError.restorePending(baseSeq: pending.baseSeq) }
         let state = try syncState()
         guard let (batch, body) = try nextBatch(after: state.ackedSeq, limit: limit, maxBytes: .max) else { return nil }
         let headers = try signRequest(

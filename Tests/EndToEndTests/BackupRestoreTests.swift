@@ -92,6 +92,9 @@ struct BackupRestoreTests {
         #expect(refused.status == 1 && refused.stderr.contains("恢复后需先与县里核对记录编号"))
         let refusedEn = try run("fieldkit", ["scan", "--home", w.site, w.codes[1].code, "--lang", "en"])
         #expect(refusedEn.stderr.contains("fieldkit restore --answer"))
+        // A transfer file waits too: the county says first how far it holds
+        let export = try run("fieldkit", ["sync", "export", "--home", w.site, "--out", w.dir + "/transfer.json", "--lang", "en"])
+        #expect(export.status == 1 && export.stderr.contains("check the event numbers with the county"))
         let status = try json(run("fieldkit", ["status", "--home", w.site, "--json"])) as! [String: Any]
         let warnings = (status["warnings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
         #expect(warnings.contains("restore_pending"))

@@ -63,6 +63,12 @@ struct BackupTests {
         let s = try f.station.backup(to: f.dir + "/b.db", withKey: true)
         #expect(s.key_file == f.dir + "/b.db.key" && Files.mode(f.dir + "/b.db.key") == 0o600)
         #expect(try Files.read(f.dir + "/b.db.key") == Files.read(f.dir + "/site/device.key"))
+        // The database itself is never the target
+        let live = f.dir + "/site/fieldkit.db"
+        #expect(throws: BackupError.wouldReplaceDatabase(f.dir + "/site/../site/fieldkit.db")) {
+            try f.station.backup(to: f.dir + "/site/../site/fieldkit.db")
+        }
+        #expect(try Station(home: f.dir + "/site", clock: f.clock).verifyLog().ok && Files.exists(live))
     }
 
     @Test("a restore checks the file: header, integrity, the chain, the device, a newer live database")
