@@ -10,7 +10,9 @@ import Glibc
 #endif
 
 func temporaryDirectory() -> String {
-    var template = Array("/tmp/fkc-XXXXXX".utf8CString)
+    // Scripts/test points FIELDKIT_TEST_TMP at one folder it removes afterwards.
+    let base = getenv("FIELDKIT_TEST_TMP").map { String(cString: $0) } ?? "/tmp"
+    var template = Array("\(base)/fkc-XXXXXX".utf8CString)
     return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
 }
 

@@ -72,7 +72,8 @@ final class TestDevice: @unchecked Sendable {
 }
 
 func temporaryDirectory() -> String {
-    let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+    // Scripts/test points FIELDKIT_TEST_TMP at one folder it removes afterwards.
+    let base = getenv("FIELDKIT_TEST_TMP").map { String(cString: $0) } ?? (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp")
     var template = Array("\(base)/fks-XXXXXX".utf8CString)
     return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
 }

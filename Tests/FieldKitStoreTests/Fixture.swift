@@ -25,7 +25,8 @@ final class TestClock: StationClock, @unchecked Sendable {
 
 /// A fresh folder under /dev/shm when it exists (fast fsync), else /tmp.
 func temporaryDirectory(_ tag: String = "fk") -> String {
-    let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+    // Scripts/test points FIELDKIT_TEST_TMP at one folder it removes afterwards.
+    let base = getenv("FIELDKIT_TEST_TMP").map { String(cString: $0) } ?? (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp")
     var template = Array("\(base)/\(tag)-XXXXXX".utf8CString)
     return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
 }

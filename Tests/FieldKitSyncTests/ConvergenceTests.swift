@@ -19,7 +19,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
 
 /// A fresh folder on /dev/shm (fast fsync) or /tmp.
 func scratchDirectory() -> String {
-    let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+    // Scripts/test points FIELDKIT_TEST_TMP at one folder it removes afterwards.
+    let base = getenv("FIELDKIT_TEST_TMP").map { String(cString: $0) } ?? (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp")
     var template = Array("\(base)/fksync-XXXXXX".utf8CString)
     return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
 }
