@@ -1,6 +1,7 @@
 import Crypto
 import FieldKitCore
 import FieldKitPrint
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 

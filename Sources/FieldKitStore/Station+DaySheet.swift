@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 
 extension Station {
     /// The sign-in sheet of one class day, from the log's derived state and the events' flags,

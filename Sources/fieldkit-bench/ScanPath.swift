@@ -3,6 +3,7 @@
 // while the station's clock reads the scripted time.
 import CountyKit
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 

@@ -3,6 +3,7 @@ import CountyServer
 import Crypto
 import Dispatch
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FieldKitSync
 import FoundationEssentials

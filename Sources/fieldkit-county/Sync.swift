@@ -4,6 +4,7 @@ import CountyServer
 import Dispatch
 import FieldKitCLI
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Hummingbird

@@ -2,6 +2,7 @@ import CountyKit
 import CountyServer
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import Foundation
 import HTTPTypes

@@ -2,6 +2,7 @@ import CountyKit
 import CountyServer
 import Dispatch
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FieldKitSync
 import Foundation
