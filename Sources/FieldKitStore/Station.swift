@@ -310,6 +310,12 @@ public final class Station {
         try db.checkpoint(ifFramesAtLeast: 1000)
     }
 
+    /// For experiments (the bench): gives the write-ahead-log checkpoint back to SQLite, run on
+    /// the commit path every `pages` pages, as SQLite does by default. A station never calls it.
+    public func checkpointOnCommit(everyPages pages: Int) throws {
+        try db.execute("PRAGMA wal_autocheckpoint=\(pages)")
+    }
+
     // MARK: - Checkpoints
 
     /// Signs the current head with the device key and stores the checkpoint.

@@ -3,7 +3,6 @@ import CountyServer
 import Crypto
 import Dispatch
 import FieldKitCore
-import FieldKitSQLite
 import FieldKitStore
 import FieldKitSync
 import FoundationEssentials
@@ -130,15 +129,14 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
     }
     for t in threads { pthread_join(t, nil) }
     let ingestSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1.uptimeNanoseconds) / 1e9
-    let held = try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
+    let held = try office.eventTally()
     let total = Int64(devices * perDevice) + head
-    let heldApart = try office.db.first("SELECT count(*) FROM events WHERE quarantine IS NOT NULL") { $0.int64(0) } ?? -1
     return SyncResult(
         events: head, sync_seconds: syncSeconds, sync_events_per_second: Double(head) / syncSeconds,
         sync_requests: outcome.requests, ingest_devices: devices, ingest_events: devices * perDevice,
         ingest_seconds: ingestSeconds, ingest_events_per_second: Double(devices * perDevice) / ingestSeconds,
-        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held?.0 == total && held?.1 == total,
-        held_apart: heldApart)
+        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held.events == total && held.distinct == total,
+        held_apart: held.heldApart)
 }
 
 /// What a thread started by ``spawnThread(_:)`` runs.

@@ -55,8 +55,8 @@ final class SyncWorld: @unchecked Sendable {
     }
 
     func held() throws -> (all: Int64, distinct: Int64) {
-        try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
-            ?? (0, 0)
+        let tally = try office.eventTally()
+        return (tally.events, tally.distinct)
     }
 }
 
