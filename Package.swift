@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "CountyServer",
             dependencies: [
-                "CountyKit", "FieldKitCore", "FieldKitSQLite", "FieldKitStore",
+                "CountyKit", "FieldKitCore", "FieldKitStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

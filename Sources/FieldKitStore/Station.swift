@@ -12,7 +12,7 @@ public final class Station {
     /// The home folder.
     public let home: String
     /// The database.
-    public let db: Database
+    let db: Database
     /// The time source.
     public let clock: any StationClock
     /// This site.

@@ -1,4 +1,4 @@
-import CountyKit
+@testable import CountyKit
 import FieldKitCore
 import FieldKitSQLite
 import FieldKitStore

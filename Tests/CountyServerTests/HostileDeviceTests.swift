@@ -1,4 +1,4 @@
-import CountyKit
+@testable import CountyKit
 import CountyServer
 import Crypto
 import FieldKitCore

@@ -1,7 +1,7 @@
-import CountyKit
+@testable import CountyKit
 import FieldKitCore
 import FieldKitSQLite
-import FieldKitStore
+@testable import FieldKitStore
 import FoundationEssentials
 import Testing
 
