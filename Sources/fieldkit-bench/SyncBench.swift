@@ -82,8 +82,9 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
         let enrollCode = try office.addDevice(site: "B\(d)").code
         let signature = Base64.encode(try key.signature(
             for: SyncWire.enrollMessage(code: enrollCode, site: "B\(d)", device: id, publicKey: publicKey)))
-        _ = try SQLiteCountyStore(office: office).enroll(
-            EnrollRequest(code: enrollCode, site: "B\(d)", device: id, public_key: publicKey, signature: signature))
+        _ = try office.enroll(
+            EnrollRequest(code: enrollCode, site: "B\(d)", device: id, public_key: publicKey, signature: signature), in: office,
+            logger: quietLogger("county"))
         var events: [WireEvent] = []
         var prev = SiteEvent.genesisHash
         for i in 1...perDevice {
