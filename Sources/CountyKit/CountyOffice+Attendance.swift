@@ -110,6 +110,13 @@ public struct EventTally: Sendable, Equatable {
     public var distinct: Int64
     /// Events held apart (stored, never counted for money).
     public var heldApart: Int64
+
+    /// A tally.
+    public init(events: Int64, distinct: Int64, heldApart: Int64) {
+        self.events = events
+        self.distinct = distinct
+        self.heldApart = heldApart
+    }
 }
 
 extension CountyOffice {
