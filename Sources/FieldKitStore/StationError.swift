@@ -1,5 +1,4 @@
 import FieldKitCore
-import FieldKitSQLite
 
 /// Why a station command could not be done. Each message names the value and the next step.
 public enum StationError: Error, Equatable, LocalizedFailure {
