@@ -70,11 +70,19 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: small
         ),
-        // SQLite wrapper and the classroom station built on it.
+        // The thin SQLite wrapper (statements, transactions, migrations, online backup) and the
+        // careful file helpers. Only the store targets (FieldKitStore, CountyKit) run SQL on it;
+        // the hygiene test keeps it that way.
+        .target(
+            name: "FieldKitSQLite",
+            dependencies: ["CSQLite", "FieldKitCore"],
+            swiftSettings: small
+        ),
+        // The classroom station, on the SQLite wrapper.
         .target(
             name: "FieldKitStore",
             dependencies: [
-                "CSQLite", "FieldKitCore",
+                "FieldKitSQLite", "FieldKitCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,7 +92,7 @@ let package = Package(
         .target(
             name: "CountyKit",
             dependencies: [
-                "FieldKitCore", "FieldKitStore",
+                "FieldKitCore", "FieldKitSQLite", "FieldKitStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,7 +159,7 @@ let package = Package(
         .target(
             name: "FieldKitEvidence",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "FieldKitPrint",
+                "FieldKitCore", "FieldKitSQLite", "FieldKitStore", "FieldKitPrint",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: small
@@ -160,7 +168,7 @@ let package = Package(
         .target(
             name: "FieldKitCLI",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "FieldKitPolicy",
+                "FieldKitCore", "FieldKitSQLite", "FieldKitStore", "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -170,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk", "FieldKitSync",
+                "FieldKitCore", "FieldKitSQLite", "FieldKitStore", "FieldKitCLI", "FieldKitPrint", "FieldKitKiosk", "FieldKitSync",
                 "FieldKitEvidence", "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,7 +188,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit-county",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
+                "FieldKitCore", "FieldKitSQLite", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitCLI", "FieldKitPrint", "FieldKitQR",
                 "FieldKitLabel", "FieldKitPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -191,7 +199,7 @@ let package = Package(
         .executableTarget(
             name: "fieldkit-bench",
             dependencies: [
-                "FieldKitCore", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitSync",
+                "FieldKitCore", "FieldKitSQLite", "FieldKitStore", "CountyKit", "CountyServer", "FieldKitSync",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -221,12 +229,12 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldKitStoreTests",
-            dependencies: ["FieldKitStore", "FieldKitCore", "CountyKit"],
+            dependencies: ["FieldKitSQLite", "FieldKitStore", "FieldKitCore", "CountyKit"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CountyKitTests",
-            dependencies: ["CountyKit", "FieldKitCore", "FieldKitStore"],
+            dependencies: ["CountyKit", "FieldKitCore", "FieldKitSQLite", "FieldKitStore"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -237,7 +245,7 @@ let package = Package(
         .testTarget(
             name: "FieldKitSyncTests",
             dependencies: [
-                "FieldKitSync", "FieldKitStore", "FieldKitCore", "CountyKit", "CountyServer",
+                "FieldKitSync", "FieldKitSQLite", "FieldKitStore", "FieldKitCore", "CountyKit", "CountyServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -246,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "CountyServerTests",
             dependencies: [
-                "CountyServer", "CountyKit", "FieldKitStore", "FieldKitCore",
+                "CountyServer", "CountyKit", "FieldKitSQLite", "FieldKitStore", "FieldKitCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -255,7 +263,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldKitEvidenceTests",
-            dependencies: ["FieldKitEvidence", "FieldKitStore", "FieldKitCore", "CountyKit"],
+            dependencies: ["FieldKitEvidence", "FieldKitSQLite", "FieldKitStore", "FieldKitCore", "CountyKit"],
             swiftSettings: strict
         ),
         .testTarget(

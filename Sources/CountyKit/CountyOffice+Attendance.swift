@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 
@@ -98,5 +99,32 @@ extension CountyOffice {
                 voucher_id: UInt64(bitPattern: $0.int64(0)), class_day: $0.text(1) ?? "",
                 sites: [$0.text(2) ?? "", $0.text(3) ?? ""], detail: $0.text(4) ?? "")
         }
+    }
+}
+
+/// What the county holds of all devices' logs, counted: for checks that every event arrived once.
+public struct EventTally: Sendable, Equatable {
+    /// Events held.
+    public var events: Int64
+    /// Distinct (device, sequence) pairs among them (equal to ``events`` when nothing is twice).
+    public var distinct: Int64
+    /// Events held apart (stored, never counted for money).
+    public var heldApart: Int64
+
+    /// A tally.
+    public init(events: Int64, distinct: Int64, heldApart: Int64) {
+        self.events = events
+        self.distinct = distinct
+        self.heldApart = heldApart
+    }
+}
+
+extension CountyOffice {
+    /// Counts the events held, once per (device, sequence), and those held apart.
+    public func eventTally() throws -> EventTally {
+        try db.first(
+            "SELECT count(*), count(DISTINCT device_id || ':' || seq), count(quarantine) FROM events", [],
+            { EventTally(events: $0.int64(0), distinct: $0.int64(1), heldApart: $0.int64(2)) }
+        ) ?? EventTally(events: 0, distinct: 0, heldApart: 0)
     }
 }

@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Logging

@@ -1,5 +1,6 @@
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Logging
@@ -10,7 +11,7 @@ public final class CountyOffice {
     /// The home folder.
     public let home: String
     /// The database.
-    public let db: Database
+    let db: Database
     /// The county code.
     public let countyID: String
     let rootKey: Curve25519.Signing.PrivateKey

@@ -68,8 +68,8 @@ public struct CountyRequestContext: RequestContext, RemoteAddressRequestContext 
 /// Runs the checks made before a body is read. A refusal asks the client to close the
 /// connection, so that it stops sending what it announced (what still comes is read and dropped,
 /// never kept; a peer that stalls is closed by the idle timeout).
-func beforeBody<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch var problem as Problem {
+func beforeBody<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch var problem as Problem {
         problem.closeConnection = true
         throw problem
     }
@@ -90,7 +90,7 @@ public func buildRouter<Store: CountyStore>(
     router.post(RouterPath(SyncWire.enrollPath)) { request, context in
         await answer(logger) {
             let now = Int64(Date().timeIntervalSince1970)
-            try beforeBody {
+            try await beforeBody {
                 if let wait = throttle.wait(peer: context.peer, code: nil, now: now) { throw Problem.tooManyAttempts(wait) }
                 try checkLength(request, limit: 64 << 10)
             }
@@ -104,7 +104,7 @@ public func buildRouter<Store: CountyStore>(
                 }
                 code = CountyOffice.codeHash(enroll.code)
                 if let wait = throttle.wait(peer: context.peer, code: code, now: now) { throw Problem.tooManyAttempts(wait) }
-                return try encoded(service.enroll(enroll))
+                return try encoded(await service.enroll(enroll))
             } catch let problem as Problem where problem.name != Problem.tooManyAttemptsName {
                 throttle.failed(peer: context.peer, code: code, now: now)
                 throw problem
@@ -116,37 +116,37 @@ public func buildRouter<Store: CountyStore>(
             let device = context.parameters.get("device") ?? ""
             let c = credentials(request)
             // Who is sending, before a byte of the body is read.
-            let ticket = try beforeBody {
+            let ticket = try await beforeBody {
                 try checkLength(request, limit: service.maxBodyBytes)
-                return try service.enter(device: service.admit(c).0.id)
+                return try service.enter(device: await service.admit(c).0.id)
             }
             defer { ticket.leave() }
             var request = request
             let declared = request.headers[.contentLength].flatMap(Int.init) ?? service.maxBodyBytes
             let body = try await readBody(&request, limit: service.maxBodyBytes, deadline: limits.bodyDeadline(bytes: declared))
-            return try encoded(service.receive(path: device, c, body: body))
+            return try encoded(await service.receive(path: device, c, body: body))
         }
     }
     router.get("/v1/devices/:device/high-water") { request, context in
         await answer(logger) {
             let device = context.parameters.get("device") ?? ""
-            let (record, deviceMs) = try service.authenticate(
+            let (record, deviceMs) = try await service.authenticate(
                 method: "GET", path: SyncWire.highWaterPath(device: device), credentials(request), body: [])
             guard record.id == device else {
                 throw Problem("bad-request", status: 400, title: "The path names another device", detail: "\(device) ≠ \(record.id)")
             }
-            return try encoded(service.store.highWater(device: record.id, deviceMs: deviceMs))
+            return try encoded(await service.highWater(device: record.id, deviceMs: deviceMs))
         }
     }
     router.get("/v1/sites/:site/bundle") { request, context in
         await answer(logger) {
             let site = context.parameters.get("site") ?? ""
-            let (device, _) = try service.authenticate(
+            let (device, _) = try await service.authenticate(
                 method: "GET", path: SyncWire.bundlePath(site: site), credentials(request), body: [])
             guard device.site == site else {
                 throw Problem("wrong-site", status: 403, title: "This device belongs to another site", detail: "\(device.id) is of \(device.site)")
             }
-            let (sequence, file) = try service.store.bundle(site: site)
+            let (sequence, file) = try await service.bundle(site: site)
             let etag = "\"\(sequence)\""
             if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
             return Response(

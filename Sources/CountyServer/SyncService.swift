@@ -28,7 +28,7 @@ public struct SyncService<Store: CountyStore>: Sendable {
     /// An enrollment: the device id must be the site and the key id of the key it registers,
     /// and the request signed by that key (proof of possession); then the code decides.
     /// - Throws: ``Problem``: `invalid-request`, `bad-signature`, `enrollment-code`, `device-exists`.
-    public func enroll(_ enroll: EnrollRequest) throws -> EnrollResponse {
+    public func enroll(_ enroll: EnrollRequest) async throws -> EnrollResponse {
         guard let raw = Base64.decode(enroll.public_key), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw Problem("invalid-request", status: 422, title: "The public key is not an Ed25519 key", detail: "send base64 of its 32 bytes")
         }
@@ -42,14 +42,14 @@ public struct SyncService<Store: CountyStore>: Sendable {
         else {
             throw Problem("bad-signature", status: 401, title: "The enrollment is not signed by the key it registers")
         }
-        return try store.enroll(enroll)
+        return try await answering { try await store.enroll(enroll) }
     }
 
     /// The first look at a request, before its body is read: the headers name a known, active
     /// device and state its clock as a time. Nothing of the body is read or kept for a request
     /// that fails here.
     /// - Throws: ``Problem``: `unauthenticated`, `bad-request`, `unknown-device`, `device-revoked`.
-    public func admit(_ c: SyncCredentials) throws -> (DeviceRecord, Int64) {
+    public func admit(_ c: SyncCredentials) async throws -> (DeviceRecord, Int64) {
         guard let id = c.device, let timeText = c.time, c.signature != nil else {
             throw Problem("unauthenticated", status: 401, title: "The request is not signed",
                           detail: "send FieldKit-Device, FieldKit-Time and FieldKit-Signature")
@@ -59,7 +59,7 @@ public struct SyncService<Store: CountyStore>: Sendable {
             throw Problem("bad-request", status: 400, title: "FieldKit-Time is not a time",
                           detail: "FieldKit-Time '\(timeText.prefix(40))' is not milliseconds since 1970 between 0 and \(WireEvent.maxWallMs)")
         }
-        guard let device = try store.device(id) else { throw Problem.unknownDevice(id) }
+        guard let device = try await store.device(id) else { throw Problem.unknownDevice(id) }
         guard device.status == "active" else {
             throw Problem("device-revoked", status: 403, title: "This device was cut off by the county",
                           detail: "device \(id) may not send; ask the county")
@@ -70,8 +70,8 @@ public struct SyncService<Store: CountyStore>: Sendable {
     /// Checks that a known, active device signed exactly this request.
     /// - Returns: the device and its clock as stated.
     /// - Throws: ``Problem``: `unauthenticated`, `bad-request`, `unknown-device`, `device-revoked`, `bad-signature`.
-    public func authenticate(method: String, path: String, _ c: SyncCredentials, body: [UInt8]) throws -> (DeviceRecord, Int64) {
-        let (device, time) = try admit(c)
+    public func authenticate(method: String, path: String, _ c: SyncCredentials, body: [UInt8]) async throws -> (DeviceRecord, Int64) {
+        let (device, time) = try await admit(c)
         guard let raw = Base64.decode(device.publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
             let signature = c.signature.flatMap(Base64.decode),
             key.isValidSignature(
@@ -97,19 +97,19 @@ public struct SyncService<Store: CountyStore>: Sendable {
 
     /// An upload: authenticate, parse, check the batch, store once.
     /// - Throws: ``Problem`` with the status to answer.
-    public func upload(path device: String, _ c: SyncCredentials, body: [UInt8]) throws -> Receipt {
+    public func upload(path device: String, _ c: SyncCredentials, body: [UInt8]) async throws -> Receipt {
         guard body.count <= maxBodyBytes else {
             throw Problem("too-large", status: 413, title: "The batch is too large",
                           detail: "\(body.count) bytes, at most \(maxBodyBytes); send fewer events at once")
         }
         let ticket = try enter(device: c.device ?? "")
         defer { ticket.leave() }
-        return try receive(path: device, c, body: body)
+        return try await receive(path: device, c, body: body)
     }
 
     /// An upload whose place is taken (``enter(device:)``): authenticate, parse, check, store once.
-    public func receive(path device: String, _ c: SyncCredentials, body: [UInt8]) throws -> Receipt {
-        let (record, deviceMs) = try authenticate(method: "POST", path: SyncWire.eventsPath(device: device), c, body: body)
+    public func receive(path device: String, _ c: SyncCredentials, body: [UInt8]) async throws -> Receipt {
+        let (record, deviceMs) = try await authenticate(method: "POST", path: SyncWire.eventsPath(device: device), c, body: body)
         guard record.id == device else {
             throw Problem("bad-request", status: 400, title: "The path names another device", detail: "\(device) ≠ \(record.id)")
         }
@@ -139,18 +139,36 @@ public struct SyncService<Store: CountyStore>: Sendable {
             throw Problem("invalid-batch", status: 422, title: "The Idempotency-Key does not match the batch",
                           detail: "expected \(batch.idempotencyKey)")
         }
-        return try store.ingest(batch, idempotencyKey: key, bodySHA256: hexString(SHA256.hash(data: body)), deviceMs: deviceMs)
+        let digest = hexString(SHA256.hash(data: body))
+        return try await answering { try await store.ingest(batch, idempotencyKey: key, bodySHA256: digest, deviceMs: deviceMs) }
+    }
+
+    /// A high-water receipt for an authenticated device.
+    /// - Throws: ``Problem``, or the store's error (a 500).
+    public func highWater(device: String, deviceMs: Int64) async throws -> Receipt {
+        try await answering { try await store.highWater(device: device, deviceMs: deviceMs) }
+    }
+
+    /// A site's newest trust bundle.
+    /// - Throws: ``Problem``, or the store's error (a 500).
+    public func bundle(site: String) async throws -> (sequence: Int64, file: [UInt8]) {
+        try await answering { try await store.bundle(site: site) }
+    }
+
+    /// Runs a store call; a refusal of the county's rules becomes the problem to answer.
+    func answering<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let refusal as SyncRefusal { throw Problem(refusal) }
     }
 
     /// A USB transfer file: the same checks and the same exactly-once result as an upload.
-    public func importTransfer(_ fileBytes: [UInt8]) throws -> Receipt {
+    public func importTransfer(_ fileBytes: [UInt8]) async throws -> Receipt {
         guard let file = try? JSONDecoder().decode(TransferFile.self, from: Data(fileBytes)), file.format == TransferFile.formatName,
             let body = Base64.decode(file.body)
         else {
             throw Problem("invalid-transfer", status: 422, title: "This is not a fieldkit transfer file",
                           detail: "expected \(TransferFile.formatName)")
         }
-        return try upload(
+        return try await upload(
             path: file.device,
             SyncCredentials(device: file.device, time: String(file.time), idempotencyKey: file.idempotency_key, signature: file.signature),
             body: body)

@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 
 /// Reads a small file someone carried in (an enrollment file on a USB stick), refusing it

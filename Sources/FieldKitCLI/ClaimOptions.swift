@@ -1,6 +1,7 @@
 import ArgumentParser
 import FieldKitCore
 import FieldKitPolicy
+import FieldKitSQLite
 import FieldKitStore
 
 /// What a claim is worked out under beyond attendance, the same options for the county's sheet

@@ -1,6 +1,7 @@
 import Crypto
 import FieldKitCore
 import FieldKitPrint
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 
@@ -125,11 +126,8 @@ public enum EvidenceBag {
             site_id: station.siteID, site_name: status.siteName, county_id: status.countyID, device_id: station.deviceID,
             trust_sequence: status.trustSequence, class: info))) + [0x0A])
         var roster = "voucher_id,name,id_masked,category\r\n"
-        for r in try station.db.query(
-            "SELECT voucher_id, name, id_masked, coalesce(category, '') FROM roster WHERE class_id = ? ORDER BY voucher_id",
-            [.integer(Int64(classID))], { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "", $0.text(3) ?? "") })
-        {
-            roster += "\(r.0),\(csvField(r.1)),\(r.2),\(csvField(r.3))\r\n"
+        for r in try station.roster(classID: classID) {
+            roster += "\(r.voucherID),\(csvField(r.name)),\(r.idMasked),\(csvField(r.category ?? ""))\r\n"
         }
         try bag.add("data/roster.csv", Array(roster.utf8))
         var events: [UInt8] = []
@@ -139,18 +137,12 @@ public enum EvidenceBag {
         }
         try bag.add("data/events.jsonl", events)
         var checkpoints = ""
-        for c in try station.db.query(
-            "SELECT seq, head_hash, signed_ms, reason, signature FROM checkpoints ORDER BY id", [],
-            { ($0.int64(0), $0.blob(1), $0.int64(2), $0.text(3) ?? "", $0.blob(4)) })
-        {
-            checkpoints += "{\"device\":\"\(station.deviceID)\",\"head_hash\":\"\(hexString(c.1))\",\"reason\":\"\(c.3)\","
-                + "\"seq\":\(c.0),\"signature\":\"\(Base64.encode(c.4))\",\"signed_ms\":\(c.2)}\n"
+        for c in try station.checkpoints() {
+            checkpoints += "{\"device\":\"\(station.deviceID)\",\"head_hash\":\"\(hexString(c.headHash))\",\"reason\":\"\(c.reason)\","
+                + "\"seq\":\(c.seq),\"signature\":\"\(Base64.encode(c.signature))\",\"signed_ms\":\(c.signedAt.milliseconds)}\n"
         }
         try bag.add("data/checkpoints.jsonl", Array(checkpoints.utf8))
-        let days = try station.db.query(
-            "SELECT DISTINCT class_day FROM attendance WHERE class_id = ? ORDER BY class_day", [.integer(Int64(classID))],
-            { $0.text(0) ?? "" })
-        for d in days.compactMap(ClassDay.init(iso:)) {
+        for d in try station.attendanceDays(classID: classID) {
             try bag.add("data/sign-in-sheets/\(d).csv", DaySheetPage.csv(try station.daySheet(classID: classID, day: d), localizer: t))
         }
 

@@ -1,3 +1,4 @@
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Synchronization

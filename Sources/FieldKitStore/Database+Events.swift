@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 
 extension Database {
     /// Inserts an event into `events` with exactly the values its hash covers, so what is

@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 
 extension Station {
     /// The sign-in sheet of one class day, from the log's derived state and the events' flags,
@@ -104,6 +105,14 @@ public struct AttendancePair: Sendable, Equatable {
 }
 
 extension Station {
+    /// The days a class has attendance on, in order (read only: no session is closed).
+    public func attendanceDays(classID: UInt32) throws -> [ClassDay] {
+        try db.query(
+            "SELECT DISTINCT class_day FROM attendance WHERE class_id = ? ORDER BY class_day", [.integer(Int64(classID))],
+            { $0.text(0) ?? "" }
+        ).compactMap(ClassDay.init(iso:))
+    }
+
     /// Every sign-in of a class with its sign-out and flags, for days, hours and the estimate.
     public func attendancePairs(classID: UInt32) throws -> [AttendancePair] {
         try closeDueSessions()

@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 
 extension Station {
     /// Today's sessions of every class running today, in time order, with the one open now

@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 import FoundationEssentials
 
 /// What `fieldkit status` shows.
@@ -77,6 +78,11 @@ public struct StationStatus: Sendable, Encodable {
 extension Station {
     /// Unsynced events older than this (three days, in milliseconds) raise a warning.
     public static let unsyncedWarningAge: Int64 = 3 * 24 * 3_600_000
+
+    /// Events in the log (read only).
+    public func eventCount() throws -> Int64 {
+        try db.first("SELECT count(*) FROM events") { $0.int64(0) } ?? 0
+    }
 
     /// The station's state, today's counters and warnings.
     public func status() throws -> StationStatus {

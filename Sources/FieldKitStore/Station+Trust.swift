@@ -1,5 +1,6 @@
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FoundationEssentials
 import Logging
 

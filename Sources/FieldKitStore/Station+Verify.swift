@@ -1,5 +1,6 @@
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FoundationEssentials
 
 /// The result of checking the log.
@@ -103,6 +104,17 @@ extension Station {
         try Station.verifyChain(db, deviceID: deviceID, key: deviceKey.publicKey)
     }
 
+    /// The checkpoints the device signed, oldest first.
+    public func checkpoints() throws -> [Checkpoint] { try Station.checkpoints(in: db, deviceID: deviceID) }
+
+    static func checkpoints(in db: Database, deviceID: String) throws -> [Checkpoint] {
+        try db.query("SELECT seq, head_hash, signed_ms, reason, signature FROM checkpoints ORDER BY id") {
+            Checkpoint(
+                deviceID: deviceID, seq: $0.int64(0), headHash: $0.blob(1), signedAt: Timestamp(milliseconds: $0.int64(2)),
+                reason: $0.text(3) ?? "", signature: $0.blob(4))
+        }
+    }
+
     /// The chain and checkpoint check of ``verifyLog()`` on any site database (a backup too).
     /// A `restored` event may jump: its number is the one its ``RestoreStatement`` declares, and
     /// its previous-hash is its base event's.
@@ -111,11 +123,7 @@ extension Station {
         var count: Int64 = 0
         var prev = SiteEvent.genesisHash
         var hashes: [Int64: [UInt8]] = [:]
-        let checkpoints = try db.query("SELECT seq, head_hash, signed_ms, reason, signature FROM checkpoints ORDER BY id") {
-            Checkpoint(
-                deviceID: deviceID, seq: $0.int64(0), headHash: $0.blob(1), signedAt: Timestamp(milliseconds: $0.int64(2)),
-                reason: $0.text(3) ?? "", signature: $0.blob(4))
-        }
+        let checkpoints = try checkpoints(in: db, deviceID: deviceID)
         let wanted = Set(checkpoints.map(\.seq))
         var failure: (Int64, LogProblem)?
         let s = try db.prepare(

@@ -1,4 +1,5 @@
 import FieldKitCore
+import FieldKitSQLite
 import FoundationEssentials
 
 /// A classroom recording the station knows: where it is and what it was when registered.

@@ -1,5 +1,6 @@
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FoundationEssentials
 import Logging
 
@@ -11,7 +12,7 @@ public final class Station {
     /// The home folder.
     public let home: String
     /// The database.
-    public let db: Database
+    let db: Database
     /// The time source.
     public let clock: any StationClock
     /// This site.
@@ -307,6 +308,12 @@ public final class Station {
     @discardableResult
     public func maintain() throws -> Bool {
         try db.checkpoint(ifFramesAtLeast: 1000)
+    }
+
+    /// For experiments (the bench): gives the write-ahead-log checkpoint back to SQLite, run on
+    /// the commit path every `pages` pages, as SQLite does by default. A station never calls it.
+    public func checkpointOnCommit(everyPages pages: Int) throws {
+        try db.execute("PRAGMA wal_autocheckpoint=\(pages)")
     }
 
     // MARK: - Checkpoints

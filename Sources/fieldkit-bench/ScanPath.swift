@@ -110,8 +110,8 @@ func runScanPath(dir: String, events: Int64, scans: Int, vouchers: Int, walAutoc
 
     // The real station, durable as shipped (WAL, synchronous=FULL), on the scripted clock.
     let station = try scenario.openStation()
-    if let pages = walAutocheckpoint { try station.db.execute("PRAGMA wal_autocheckpoint=\(pages)") }
-    let before = try station.db.first("SELECT count(*) FROM events") { $0.int64(0) } ?? 0
+    if let pages = walAutocheckpoint { try station.checkpointOnCommit(everyPages: pages) }
+    let before = try station.eventCount()
     let script = scanScript(vouchers: scenario.vouchers, from: scenario.benchDay, count: scans)
     progress("timing \(scans) scans on a log of \(before) events")
 
@@ -147,7 +147,7 @@ func runScanPath(dir: String, events: Int64, scans: Int, vouchers: Int, walAutoc
     t0 = stopwatchNanos()
     let verification = try station.verifyLog()
     let verifySeconds = seconds(since: t0)
-    let after = try station.db.first("SELECT count(*) FROM events") { $0.int64(0) } ?? 0
+    let after = try station.eventCount()
     let dbPath = scenario.siteHome + "/" + Station.Layout.database
     return ScanPathReport(
         events_before: before, events_after: after, prefilled_events: prefilled, fill_seconds: round3(fillSeconds),

@@ -4,6 +4,7 @@
 import CountyKit
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 

@@ -82,8 +82,9 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
         let enrollCode = try office.addDevice(site: "B\(d)").code
         let signature = Base64.encode(try key.signature(
             for: SyncWire.enrollMessage(code: enrollCode, site: "B\(d)", device: id, publicKey: publicKey)))
-        _ = try SQLiteCountyStore(office: office).enroll(
-            EnrollRequest(code: enrollCode, site: "B\(d)", device: id, public_key: publicKey, signature: signature))
+        _ = try office.enroll(
+            EnrollRequest(code: enrollCode, site: "B\(d)", device: id, public_key: publicKey, signature: signature), in: office,
+            logger: quietLogger("county"))
         var events: [WireEvent] = []
         var prev = SiteEvent.genesisHash
         for i in 1...perDevice {
@@ -129,15 +130,14 @@ func runSyncBench(dir: String, events: Int64, devices: Int, perDevice: Int) thro
     }
     for t in threads { pthread_join(t, nil) }
     let ingestSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1.uptimeNanoseconds) / 1e9
-    let held = try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
+    let held = try office.eventTally()
     let total = Int64(devices * perDevice) + head
-    let heldApart = try office.db.first("SELECT count(*) FROM events WHERE quarantine IS NOT NULL") { $0.int64(0) } ?? -1
     return SyncResult(
         events: head, sync_seconds: syncSeconds, sync_events_per_second: Double(head) / syncSeconds,
         sync_requests: outcome.requests, ingest_devices: devices, ingest_events: devices * perDevice,
         ingest_seconds: ingestSeconds, ingest_events_per_second: Double(devices * perDevice) / ingestSeconds,
-        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held?.0 == total && held?.1 == total,
-        held_apart: heldApart)
+        exactly_once: (0..<uploads.count).allSatisfy { failures[$0] == 0 } && held.events == total && held.distinct == total,
+        held_apart: held.heldApart)
 }
 
 /// What a thread started by ``spawnThread(_:)`` runs.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CountyKit
+import Dispatch
 import FieldKitCLI
 import FieldKitCore
 import Logging
@@ -39,6 +40,24 @@ struct CountyOptions: ParsableArguments {
 
 /// The logger for this process.
 func makeLogger() -> Logger { makeLogger(label: "fieldkit-county") }
+
+/// Runs async work (the county store's) to its end from a command: the command's thread
+/// waits, the work runs on the pool and the store's own thread.
+func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let outcome = Outcome<T>()
+    Task {
+        do { outcome.result = .success(try await body()) } catch { outcome.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try outcome.result!.get()
+}
+
+/// What ``waitFor(_:)`` hands back: written by the task before the signal, read after the wait.
+private final class Outcome<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}
 
 extension FieldKitCounty {
     /// `fieldkit-county init`.

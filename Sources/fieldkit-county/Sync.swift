@@ -4,6 +4,7 @@ import CountyServer
 import Dispatch
 import FieldKitCLI
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Hummingbird
@@ -145,7 +146,7 @@ extension FieldKitCounty {
                     ).request
                     let service = SyncService(store: SQLiteCountyStore(office: office, logger: makeLogger()))
                     let answer: EnrollResponse
-                    do { answer = try service.enroll(request) } catch let problem as Problem {
+                    do { answer = try waitFor { try await service.enroll(request) } } catch let problem as Problem {
                         if problem.type.hasSuffix("/enrollment-code") { throw try office.codeRefusal(request, file: file) }
                         throw CountyError.enrollmentRefused(file, .refused(problem.detail ?? problem.title))
                     }
@@ -258,7 +259,8 @@ extension FieldKitCounty {
             try guarded {
                 let service = SyncService(store: SQLiteCountyStore(office: try options.open(), logger: makeLogger()))
                 let answer: Receipt
-                do { answer = try service.importTransfer(try Files.read(file)) } catch let problem as Problem {
+                let bytes = try Files.read(file)
+                do { answer = try waitFor { try await service.importTransfer(bytes) } } catch let problem as Problem {
                     throw CountyError.transferRefused(file, problem.detail ?? problem.title)
                 }
                 let out = receipt ?? file + ".receipt"

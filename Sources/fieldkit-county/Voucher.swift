@@ -5,6 +5,7 @@ import FieldKitCore
 import FieldKitLabel
 import FieldKitPrint
 import FieldKitQR
+import FieldKitSQLite
 import FieldKitStore
 
 extension FieldKitCounty {

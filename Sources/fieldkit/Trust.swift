@@ -1,6 +1,7 @@
 import ArgumentParser
 import FieldKitCLI
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 
 extension FieldKit {

@@ -1,6 +1,7 @@
 import CountyKit
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Testing

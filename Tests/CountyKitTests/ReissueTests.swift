@@ -1,5 +1,6 @@
 @testable import CountyKit
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Testing

@@ -1,7 +1,8 @@
-import CountyKit
+@testable import CountyKit
 import CountyServer
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import Foundation
 import HTTPTypes

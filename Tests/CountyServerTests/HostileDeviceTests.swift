@@ -1,7 +1,8 @@
-import CountyKit
+@testable import CountyKit
 import CountyServer
 import Crypto
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import Foundation
 import HTTPTypes
@@ -237,13 +238,13 @@ struct HostileDeviceTests {
     }
 
     @Test("a USB transfer file whose time is Int64.min is refused with a problem, nothing stored")
-    func transferAtTheLimit() throws {
+    func transferAtTheLimit() async throws {
         let t = try Tampered()
         t.device.record()
         let code = try t.county.office.addDevice(site: "S01").code
         let pub = Base64.encode(t.device.key.publicKey.rawRepresentation)
         let sig = try t.device.key.signature(for: SyncWire.enrollMessage(code: code, site: "S01", device: t.device.id, publicKey: pub))
-        _ = try SyncService(store: t.county.store).enroll(
+        _ = try await SyncService(store: t.county.store).enroll(
             EnrollRequest(code: code, site: "S01", device: t.device.id, public_key: pub, signature: Base64.encode(sig)))
         let body = t.device.body(1...1)
         let file = TransferFile(
@@ -253,7 +254,7 @@ struct HostileDeviceTests {
                 idempotencyKey: "\(t.device.id):1-1", body: body))),
             body: Base64.encode(body))
         let bytes = Array(try SyncWire.encoder().encode(file))
-        #expect(throws: Problem.self) { try SyncService(store: t.county.store).importTransfer(bytes) }
+        await #expect(throws: Problem.self) { try await SyncService(store: t.county.store).importTransfer(bytes) }
         #expect(try t.county.held(t.device.id) == 0)
     }
 }

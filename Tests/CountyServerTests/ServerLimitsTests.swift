@@ -126,7 +126,7 @@ struct ServerLimitsTests {
         let code = try live.county.office.addDevice(site: "S01").code
         let pub = Base64.encode(device.key.publicKey.rawRepresentation)
         let sig = try device.key.signature(for: SyncWire.enrollMessage(code: code, site: "S01", device: device.id, publicKey: pub))
-        _ = try SyncService(store: live.county.store).enroll(
+        _ = try await SyncService(store: live.county.store).enroll(
             EnrollRequest(code: code, site: "S01", device: device.id, public_key: pub, signature: Base64.encode(sig)))
         // Given one upload of the device whose body trickles
         let first = try RawConnection(port: live.port)

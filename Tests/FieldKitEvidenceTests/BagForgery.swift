@@ -1,5 +1,6 @@
 import FieldKitCore
 @testable import FieldKitEvidence
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 

@@ -1,6 +1,7 @@
-import CountyKit
+@testable import CountyKit
 import FieldKitCore
 import FieldKitEvidence
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Testing

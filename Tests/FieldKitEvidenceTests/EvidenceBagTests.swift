@@ -1,6 +1,7 @@
 import CountyKit
 import FieldKitCore
 import FieldKitEvidence
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Testing

@@ -1,6 +1,7 @@
 import CountyKit
 import FieldKitCore
 @testable import FieldKitEvidence
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Testing

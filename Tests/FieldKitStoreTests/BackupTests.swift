@@ -1,6 +1,7 @@
 import CountyKit
 import Dispatch
 import FieldKitCore
+import FieldKitSQLite
 @testable import FieldKitStore
 import FoundationEssentials
 import Synchronization

@@ -1,5 +1,6 @@
 import CountyKit
 import FieldKitCore
+import FieldKitSQLite
 @testable import FieldKitStore
 import FoundationEssentials
 import Testing

@@ -1,6 +1,7 @@
-import CountyKit
+@testable import CountyKit
 import FieldKitCore
-import FieldKitStore
+import FieldKitSQLite
+@testable import FieldKitStore
 import FoundationEssentials
 import Testing
 

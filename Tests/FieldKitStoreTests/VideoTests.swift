@@ -1,5 +1,6 @@
 import CountyKit
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FoundationEssentials
 import Testing

@@ -1,7 +1,8 @@
-import CountyKit
+@testable import CountyKit
 import CountyServer
 import Dispatch
 import FieldKitCore
+import FieldKitSQLite
 import FieldKitStore
 import FieldKitSync
 import Foundation
@@ -55,8 +56,8 @@ final class SyncWorld: @unchecked Sendable {
     }
 
     func held() throws -> (all: Int64, distinct: Int64) {
-        try office.db.first("SELECT count(*), count(DISTINCT device_id || ':' || seq) FROM events") { ($0.int64(0), $0.int64(1)) }
-            ?? (0, 0)
+        let tally = try office.eventTally()
+        return (tally.events, tally.distinct)
     }
 }
 

@@ -1,6 +1,12 @@
 import CSQLite
 import FieldKitCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A value SQLite stores.
 public enum SQLValue: Sendable, Equatable {
     /// NULL.
@@ -189,7 +195,7 @@ public final class Database {
         }
         var copy: String?
         if keepCopy && current > 0 && current < migrations.count {
-            let stamp = String((now ?? SystemClock().now()).description.prefix(19)).replacing(":", with: "") + "Z"
+            let stamp = String((now ?? Database.wallClock()).description.prefix(19)).replacing(":", with: "") + "Z"
             var target = "\(path).before-v\(migrations.count)-\(stamp)"
             var n = 1
             while Files.exists(target) {
@@ -286,6 +292,14 @@ public final class Database {
         return true
     }
 
+    /// The system's wall-clock time (the stores keep their own clocks; this is only the default
+    /// for a pre-upgrade copy's name).
+    static func wallClock() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(milliseconds: Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000)
+    }
+
     /// `PRAGMA integrity_check`: "ok", or SQLite's findings.
     public func integrityCheck() throws -> String {
         try query("PRAGMA integrity_check") { $0.text(0) ?? "" }.joined(separator: "; ")
@@ -301,6 +315,13 @@ public struct SchemaTooNew: Error, LocalizedFailure, Equatable {
     public var fileVersion: Int
     /// The newest schema version this program knows.
     public var knownVersion: Int
+
+    /// The refusal for a file at `path` carrying `fileVersion` when this program knows `knownVersion`.
+    public init(path: String, fileVersion: Int, knownVersion: Int) {
+        self.path = path
+        self.fileVersion = fileVersion
+        self.knownVersion = knownVersion
+    }
 
     public var words: (key: String, values: [String: String]) {
         ("error.sqlite.too_new", ["path": path, "file": String(fileVersion), "known": String(knownVersion)])

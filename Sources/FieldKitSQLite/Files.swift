@@ -1,4 +1,3 @@
-import Crypto
 import FieldKitCore
 import FoundationEssentials
 
@@ -32,14 +31,6 @@ public enum Files {
             out.append(contentsOf: buffer[0..<n])
         }
         return out
-    }
-
-    /// Size and SHA-256 of a file of any size, read in 1 MiB pieces (memory stays flat).
-    /// - Throws: ``FileError`` naming the path.
-    public static func sha256(_ path: String) throws -> (size: Int64, digest: [UInt8]) {
-        var hasher = SHA256()
-        let size = try readChunks(path) { hasher.update(bufferPointer: $0) }
-        return (size, Array(hasher.finalize()))
     }
 
     /// Reads a regular file of any size in 1 MiB pieces, handing each to `body`; returns the
@@ -194,7 +185,8 @@ public enum Files {
         return true
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    /// The C library's words for the last error.
+    public static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 /// A file that could not be read or written.
@@ -217,7 +209,7 @@ public enum FileError: Error, Equatable, LocalizedFailure {
 
 extension FileError {
     /// The reason alone, for messages that name the file themselves.
-    var reasonText: String {
+    public var reasonText: String {
         switch self {
         case .cannotRead(_, let r), .cannotWrite(_, let r): r
         case .exists: "exists already"
