@@ -69,6 +69,7 @@ extension CountyOffice {
             throw CountyError.badValidity("dates must fall between 2020-01-01 and 2199-06-06")
         }
         let (kid, key) = try activeSigningKey()
+        let province = try provinceKey()
         let issuedAt = now()
         return try db.transaction {
             var taken: [CountyError.IssuedRow] = []
@@ -103,6 +104,7 @@ extension CountyOffice {
                         .integer(Int64(from.number)), .integer(Int64(to.number)), .integer(Int64(body.flags)),
                         .text(code.text), .integer(issuedAt.milliseconds),
                     ])
+                if let province { try recordProvinceRef(voucher: Int64(next), ref: province.ref(row.idNumber)) }
                 issued.append(
                     IssuedVoucher(
                         voucherID: next, classID: classID, name: row.name, idMasked: row.idNumber.masked,
@@ -177,6 +179,7 @@ extension CountyOffice {
                     .integer(Int64(old.validTo.number)), .integer(Int64(flags)), .text(code.text), .integer(at.milliseconds),
                     .integer(Int64(bitPattern: id)),
                 ])
+            try copyProvinceRef(from: Int64(bitPattern: id), to: Int64(next))
             guard let new = try issuedVoucher(next) else { throw CountyError.unknownVoucher(next) }
             return new
         }

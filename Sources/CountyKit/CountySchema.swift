@@ -263,5 +263,16 @@ enum CountySchema {
             PRIMARY KEY (device_id, seq)
         );
         """,
+        """
+        -- Province roll-up (migration 9): each voucher's province-wide pseudonym of its holder, an
+        -- HMAC under the key the province hands every county (`province join`), so one person's
+        -- claims in two counties can be found without any ID number leaving a county. A voucher
+        -- issued before the county joined has no row until `province link` reads its roster again.
+        CREATE TABLE province_refs (
+            voucher_id   INTEGER PRIMARY KEY REFERENCES vouchers(id),
+            province_ref INTEGER NOT NULL
+        );
+        CREATE INDEX province_refs_ref ON province_refs(province_ref);
+        """,
     ]
 }

@@ -14,7 +14,7 @@ struct FieldKitCounty: ParsableCommand {
         discussion: helpText("help.county.discussion"),
         subcommands: [
             Init.self, Site.self, Class.self, Voucher.self, Key.self, Bundle.self, Device.self, Serve.self, Import.self,
-            Attendance.self, Claims.self, Pay.self, WriteOff.self,
+            Attendance.self, Claims.self, Pay.self, WriteOff.self, Province.self,
         ]
     )
 
